@@ -1,0 +1,1 @@
+"""StepStore's Lambda code: handlers over logic over data access."""

@@ -1,0 +1,178 @@
+"""Flows and their steps in the metadata table."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+
+from stepstore_functions.dal.tables import FlowItem, StepItem, flow_pk, transaction, utcnow
+from stepstore_functions.models.domain import Flow, Step, StepStatus
+from stepstore_functions.models.errors import ConflictError
+
+_APPEND_ATTEMPTS = 8
+
+
+def _step(item: StepItem) -> Step:
+    return Step(
+        name=item.name,
+        position=int(item.position),
+        status=StepStatus(item.status),
+        progress=float(item.progress),
+        message=item.message,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        page_version=int(item.page_version),
+        previous=item.previous_step,
+    )
+
+
+def get_step(owner: str, flow_id: str, step_name: str) -> Step | None:
+    try:
+        return _step(StepItem.get(flow_pk(owner, flow_id), f"STEP#{step_name}", consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def get_flow(owner: str, flow_id: str) -> Flow | None:
+    pk = flow_pk(owner, flow_id)
+    try:
+        flow = FlowItem.get(pk, "FLOW", consistent_read=True)
+    except DoesNotExist:
+        return None
+    steps = sorted(
+        (_step(i) for i in StepItem.query(pk, StepItem.sk.startswith("STEP#"), consistent_read=True)),
+        key=lambda s: s.position,
+    )
+    return Flow(
+        owner=owner,
+        flow_id=flow_id,
+        current_step=flow.current_step,
+        steps=tuple(steps),
+        created_at=flow.created_at,
+    )
+
+
+def list_flows(owner: str, limit: int) -> list[tuple[str, object]]:
+    items = FlowItem.by_owner.query(f"FLOWS#{owner}", scan_index_forward=False, limit=limit)
+    return [(i.flow_id, i.created_at) for i in items]
+
+
+def ensure_step(owner: str, flow_id: str, step_name: str) -> Step:
+    """The named step of the flow, appended (and the flow created) if it is new.
+
+    Appends race through a conditional transaction on the flow's step count, so two callers
+    adding steps at once get distinct positions and neither step is lost.
+    """
+    existing = get_step(owner, flow_id, step_name)
+    if existing is not None:
+        return existing
+    pk = flow_pk(owner, flow_id)
+    for _ in range(_APPEND_ATTEMPTS):
+        try:
+            flow = FlowItem.get(pk, "FLOW", consistent_read=True)
+        except DoesNotExist:
+            flow = None
+        position = int(flow.step_count) if flow else 0
+        now = utcnow()
+        step = StepItem(
+            pk=pk,
+            sk=f"STEP#{step_name}",
+            name=step_name,
+            position=position,
+            previous_step=flow.last_step if flow else None,
+            status=StepStatus.PENDING.value,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with transaction() as tx:
+                if flow is None:
+                    new_flow = FlowItem(
+                        pk=pk,
+                        sk="FLOW",
+                        owner=owner,
+                        flow_id=flow_id,
+                        step_count=1,
+                        last_step=step_name,
+                        current_step=step_name,
+                        created_at=now,
+                        gsi1pk=f"FLOWS#{owner}",
+                        gsi1sk=now.isoformat(),
+                    )
+                    tx.save(new_flow, condition=FlowItem.pk.does_not_exist())
+                else:
+                    tx.update(
+                        flow,
+                        actions=[
+                            FlowItem.step_count.set(position + 1),
+                            FlowItem.last_step.set(step_name),
+                            FlowItem.current_step.set(step_name),
+                        ],
+                        condition=FlowItem.step_count == position,
+                    )
+                tx.save(step, condition=StepItem.pk.does_not_exist())
+            return _step(step)
+        except TransactWriteError:
+            raced = get_step(owner, flow_id, step_name)
+            if raced is not None:
+                return raced
+    raise ConflictError(f"could not append step {step_name!r} to flow {flow_id!r}: too many concurrent appends")
+
+
+def record_progress(
+    owner: str, flow_id: str, step_name: str, completion: float, message: str, page_update: bool
+) -> Step | None:
+    """Store progress and message; a pending step becomes running. None if the step is unknown."""
+    item = StepItem(pk=flow_pk(owner, flow_id), sk=f"STEP#{step_name}")
+    actions = [
+        StepItem.progress.set(completion),
+        StepItem.message.set(message),
+        StepItem.updated_at.set(utcnow()),
+    ]
+    if page_update:
+        actions.append(StepItem.page_version.add(1))
+    try:
+        item.update(actions=actions, condition=StepItem.pk.exists())
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            return None
+        raise
+    if item.status == StepStatus.PENDING.value:
+        return set_status(owner, flow_id, step_name, StepStatus.RUNNING, None, only_if=StepStatus.PENDING) or _step(
+            item
+        )
+    return _step(item)
+
+
+def set_status(
+    owner: str,
+    flow_id: str,
+    step_name: str,
+    status: StepStatus,
+    message: str | None,
+    only_if: StepStatus | None = None,
+) -> Step | None:
+    """Set the step's status (and message). None if the step is unknown or not in `only_if`."""
+    item = StepItem(pk=flow_pk(owner, flow_id), sk=f"STEP#{step_name}")
+    actions = [StepItem.status.set(status.value), StepItem.updated_at.set(utcnow())]
+    if message is not None:
+        actions.append(StepItem.message.set(message))
+    if status is StepStatus.COMPLETED:
+        actions.append(StepItem.progress.set(100))
+    condition = StepItem.pk.exists()
+    if only_if is not None:
+        condition &= StepItem.status == only_if.value
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            return None
+        raise
+    if status is StepStatus.RUNNING:
+        FlowItem(pk=flow_pk(owner, flow_id), sk="FLOW").update(
+            actions=[FlowItem.current_step.set(step_name)]
+        )
+    return _step(item)
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -1,0 +1,145 @@
+"""Out-link pointers (links table) and the uploads that precede them (metadata table)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pynamodb.exceptions import DoesNotExist
+
+from stepstore_functions.dal.tables import OutputItem, UploadItem, flow_pk, utcnow
+from stepstore_functions.models.domain import DataFormat, OutputKind, OutputPointer, PendingUpload
+
+_POSITION_DIGITS = 5
+
+
+def _sort_key(name: str, position: int) -> str:
+    return f"OUT#{name}#{position:0{_POSITION_DIGITS}d}"
+
+
+def _pointer(flow_id: str, item: OutputItem) -> OutputPointer:
+    return OutputPointer(
+        flow_id=flow_id,
+        name=item.name,
+        producer_step=item.producer_step,
+        position=int(item.position),
+        kind=OutputKind(item.kind),
+        data_format=DataFormat(item.data_format),
+        size=int(item.size),
+        etag=item.etag,
+        created_at=item.created_at,
+        key=item.key,
+        inline=item.inline,
+    )
+
+
+def put_pointer(owner: str, pointer: OutputPointer) -> OutputPointer | None:
+    """Store the pointer, replacing the step's previous output of that name; returns the replaced one."""
+    pk = flow_pk(owner, pointer.flow_id)
+    sk = _sort_key(pointer.name, pointer.position)
+    try:
+        previous = _pointer(pointer.flow_id, OutputItem.get(pk, sk, consistent_read=True))
+    except DoesNotExist:
+        previous = None
+    OutputItem(
+        pk=pk,
+        sk=sk,
+        name=pointer.name,
+        producer_step=pointer.producer_step,
+        position=pointer.position,
+        kind=pointer.kind.value,
+        data_format=pointer.data_format.value,
+        size=pointer.size,
+        etag=pointer.etag,
+        key=pointer.key,
+        inline=pointer.inline,
+        created_at=pointer.created_at,
+    ).save()
+    return previous
+
+
+def get_out_link(owner: str, flow_id: str, name: str, position: int) -> OutputPointer | None:
+    """The output `name` that the step at `position` saved."""
+    try:
+        item = OutputItem.get(flow_pk(owner, flow_id), _sort_key(name, position), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _pointer(flow_id, item)
+
+
+def get_in_link(owner: str, flow_id: str, name: str, position: int) -> OutputPointer | None:
+    """The output `name` of the latest step before `position`: one key-range query, newest first."""
+    if position <= 0:
+        return None
+    items = OutputItem.query(
+        flow_pk(owner, flow_id),
+        OutputItem.sk.between(_sort_key(name, 0), _sort_key(name, position - 1)),
+        scan_index_forward=False,
+        limit=1,
+        consistent_read=True,
+    )
+    item = next(iter(items), None)
+    return _pointer(flow_id, item) if item is not None else None
+
+
+def list_in_link(owner: str, flow_id: str, position: int) -> dict[str, str]:
+    """Every output name on the in-link of the step at `position`, with the step that produced it."""
+    winners: dict[str, tuple[int, str]] = {}
+    for item in OutputItem.query(flow_pk(owner, flow_id), OutputItem.sk.startswith("OUT#"), consistent_read=True):
+        item_position = int(item.position)
+        if item_position < position and item_position >= winners.get(item.name, (-1, ""))[0]:
+            winners[item.name] = (item_position, item.producer_step)
+    return {name: producer for name, (_, producer) in sorted(winners.items())}
+
+
+def create_upload(upload: PendingUpload, ttl_seconds: int) -> None:
+    UploadItem(
+        pk=f"UPLOAD#{upload.upload_id}",
+        sk="UPLOAD",
+        owner=upload.owner,
+        flow_id=upload.flow_id,
+        step_name=upload.step_name,
+        name=upload.name,
+        position=upload.position,
+        key=upload.key,
+        kind=upload.kind.value,
+        data_format=upload.data_format.value,
+        size=upload.size,
+        etag=upload.etag,
+        part_count=upload.part_count,
+        multipart_id=upload.multipart_id,
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+    ).save(condition=UploadItem.pk.does_not_exist())
+
+
+def get_upload(upload_id: str) -> PendingUpload | None:
+    try:
+        item = UploadItem.get(f"UPLOAD#{upload_id}", "UPLOAD", consistent_read=True)
+    except DoesNotExist:
+        return None
+    if item.expires_at <= utcnow():
+        return None  # DynamoDB deletes expired items lazily; an expired upload is gone for us
+    return PendingUpload(
+        upload_id=upload_id,
+        owner=item.owner,
+        flow_id=item.flow_id,
+        step_name=item.step_name,
+        name=item.name,
+        position=int(item.position),
+        key=item.key,
+        kind=OutputKind(item.kind),
+        data_format=DataFormat(item.data_format),
+        size=int(item.size),
+        etag=item.etag,
+        part_count=int(item.part_count),
+        multipart_id=item.multipart_id,
+    )
+
+
+def delete_upload(upload_id: str) -> None:
+    UploadItem(pk=f"UPLOAD#{upload_id}", sk="UPLOAD").delete()
+
+
+def list_out_link(owner: str, flow_id: str, position: int) -> list[OutputPointer]:
+    """Every output the step at `position` saved, by name."""
+    items = OutputItem.query(flow_pk(owner, flow_id), OutputItem.sk.startswith("OUT#"), consistent_read=True)
+    return sorted((_pointer(flow_id, i) for i in items if int(i.position) == position), key=lambda p: p.name)

@@ -1,0 +1,178 @@
+"""pynamodb item shapes of the metadata and links tables (see resources.py for their keys)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from stepstore_functions.settings import get_settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Gsi1(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _MetadataModel(Model):
+    class Meta:
+        table_name = "metadata"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class UserItem(_MetadataModel):
+    """pk=USER#<name>, sk=USER."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+
+
+class TokenItem(_MetadataModel):
+    """pk=TOKEN#<sha256 of the token>, sk=TOKEN. The token itself is never stored."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    user = UnicodeAttribute()
+    role = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+
+
+class FlowItem(_MetadataModel):
+    """pk=FLOW#<owner>#<flow_id>, sk=FLOW; gsi1 lists an owner's flows newest first."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    owner = UnicodeAttribute()
+    flow_id = UnicodeAttribute()
+    step_count = NumberAttribute(default=0)
+    last_step = UnicodeAttribute(null=True)
+    current_step = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_owner = _Gsi1()
+
+
+class StepItem(_MetadataModel):
+    """pk=FLOW#<owner>#<flow_id>, sk=STEP#<name>; `position` orders the steps."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    name = UnicodeAttribute()
+    position = NumberAttribute()
+    previous_step = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    progress = NumberAttribute(default=0)
+    message = UnicodeAttribute(default="")
+    page_version = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    updated_at = UTCDateTimeAttribute(default_for_new=utcnow)
+
+
+class UploadItem(_MetadataModel):
+    """pk=UPLOAD#<id>, sk=UPLOAD: an upload handed out but not yet committed; expires by TTL."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    owner = UnicodeAttribute()
+    flow_id = UnicodeAttribute()
+    step_name = UnicodeAttribute()
+    name = UnicodeAttribute()
+    position = NumberAttribute()
+    key = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    data_format = UnicodeAttribute()
+    size = NumberAttribute()
+    etag = UnicodeAttribute()
+    part_count = NumberAttribute()
+    multipart_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class OutputItem(Model):
+    """Links table. pk=FLOW#<owner>#<flow_id>, sk=OUT#<name>#<producer position, 5 digits>."""
+
+    class Meta:
+        table_name = "links"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    producer_step = UnicodeAttribute()
+    position = NumberAttribute()
+    kind = UnicodeAttribute()
+    data_format = UnicodeAttribute()
+    size = NumberAttribute()
+    etag = UnicodeAttribute()
+    key = UnicodeAttribute(null=True)
+    inline = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+
+
+METADATA_MODELS: tuple[type[Model], ...] = (UserItem, TokenItem, FlowItem, StepItem, UploadItem)
+LINKS_MODELS: tuple[type[Model], ...] = (OutputItem,)
+
+
+def bind_tables() -> None:
+    """Point every model at this deployment's tables and drop cached connections.
+
+    Called at import and again by the local stack when it starts a new moto server.
+    """
+    settings = get_settings()
+    for model in (_MetadataModel, *METADATA_MODELS):
+        model.Meta.table_name = settings.metadata_table
+        model.Meta.region = settings.region
+    for model in LINKS_MODELS:
+        model.Meta.table_name = settings.links_table
+        model.Meta.region = settings.region
+    for model in (*METADATA_MODELS, *LINKS_MODELS):
+        model._connection = None
+    _transaction_connection.clear()
+
+
+_transaction_connection: list[Connection] = []
+
+
+def transaction() -> TransactWrite:
+    """A DynamoDB transaction over this deployment's tables (all items commit, or none)."""
+    if not _transaction_connection:
+        _transaction_connection.append(Connection(region=get_settings().region))
+    return TransactWrite(connection=_transaction_connection[0])
+
+
+def flow_pk(owner: str, flow_id: str) -> str:
+    return f"FLOW#{owner}#{flow_id}"
+
+
+# Lambda always has the table names in its environment; importing without them (to generate the
+# OpenAPI document, say) leaves the models unbound until the local stack calls bind_tables().
+if os.environ.get("METADATA_TABLE"):
+    bind_tables()

@@ -1,0 +1,1 @@
+"""Lambda entry points: Powertools wiring, routes, one call into logic each."""

@@ -1,0 +1,88 @@
+"""The API function: one REST resolver over the route groups, with domain errors mapped once."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stepstore_functions.handlers import flows, outputs, users
+from stepstore_functions.models.api import Health
+from stepstore_functions.models.errors import DomainError
+
+# Routes that API Gateway serves without the authorizer; every other route needs a bearer token.
+PUBLIC_ROUTES = frozenset({("GET", "/health")})
+
+API_TITLE = "StepStore API"
+API_VERSION = "1"
+
+# Most requests are reads with no business metric to count; an empty flush is expected, not news.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+logger = Logger(service="stepstore-api")
+tracer = Tracer(service="stepstore-api")
+metrics = Metrics(namespace="StepStore", service="stepstore-api")
+
+app = APIGatewayRestResolver(enable_validation=True)
+for route_group in (users, flows, outputs):
+    app.include_router(route_group.router)
+
+
+def _error(status: int, kind: str, message: str, field: str | None = None) -> Response:
+    body: dict[str, Any] = {"error": kind, "message": message}
+    if field:
+        body["field"] = field
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.exception_handler(DomainError)
+def handle_domain_error(error: DomainError) -> Response:
+    metrics.add_metric(name=f"Error_{error.kind}", unit=MetricUnit.Count, value=1)
+    return _error(error.status_code, error.kind, str(error), getattr(error, "field", None))
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError) -> Response:
+    """422 naming each field that failed and why, without echoing the rejected values."""
+    problems = []
+    fields = []
+    for detail in error.errors():
+        location = [str(part) for part in detail.get("loc", ()) if part not in ("body", "query", "path")]
+        field = ".".join(location) or "body"
+        fields.append(field)
+        problems.append(f"{field}: {detail.get('msg', 'invalid')}")
+    return _error(422, "invalid", "invalid request: " + "; ".join(problems), fields[0] if fields else None)
+
+
+@app.get("/health", summary="Liveness; the only route without a token")
+def health() -> Health:
+    return Health()
+
+
+def openapi_json() -> str:
+    """The OpenAPI document, generated from the routes (checked in as openapi.json)."""
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description="Flows, steps, outputs and progress for StepStore's StoreInterface.",
+        security_schemes={"bearer": HTTPBearer(description="A StepStore token: `Authorization: Bearer sst_...`")},
+        security=[{"bearer": []}],
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
+
+
+if __name__ == "__main__":
+    print(openapi_json())

@@ -1,0 +1,251 @@
+"""Step outputs: inline values, presigned uploads committed only once verified, and reads."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import dataclass
+
+from stepstore_functions.dal import outputs as output_store
+from stepstore_functions.dal.blobs import BlobStore
+from stepstore_functions.dal.tables import utcnow
+from stepstore_functions.logic.flows import get_step
+from stepstore_functions.models.api import MAX_INLINE_BYTES, MAX_PARTS, MIN_PART_BYTES
+from stepstore_functions.models.domain import (
+    Actor,
+    DataFormat,
+    OutputKind,
+    OutputPointer,
+    PendingUpload,
+    valid_name,
+)
+from stepstore_functions.models.errors import InvalidInputError, NotFoundError
+from stepstore_functions.settings import get_settings
+
+MAX_SINGLE_PUT_BYTES = 5 * 1024**3
+
+# Which storage format each kind of value is kept in.
+FORMAT_OF_KIND: dict[OutputKind, DataFormat] = {
+    OutputKind.DATAFRAME: DataFormat.PARQUET,
+    OutputKind.SERIES: DataFormat.PARQUET,
+    OutputKind.BYTES: DataFormat.RAW,
+    OutputKind.DICT: DataFormat.JSON,
+    OutputKind.INT: DataFormat.JSON,
+    OutputKind.FLOAT: DataFormat.JSON,
+    OutputKind.BOOL: DataFormat.JSON,
+    OutputKind.STR: DataFormat.JSON,
+}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    upload_id: str
+    urls: list[str]
+    part_size: int | None
+    headers: dict[str, str]
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class ReadableOutput:
+    pointer: OutputPointer
+    url: str | None
+
+
+def _data_blobs() -> BlobStore:
+    settings = get_settings()
+    return BlobStore(settings.data_bucket, settings.presign_seconds)
+
+
+def save_inline(actor: Actor, flow_id: str, step_name: str, name: str, kind: OutputKind, value_json: str) -> OutputPointer:
+    """Store a small JSON value directly on the out-link, replacing the step's previous one."""
+    valid_name("name", name)
+    if FORMAT_OF_KIND[kind] is not DataFormat.JSON:
+        raise InvalidInputError(f"output kind {kind.value!r} cannot be stored inline; upload it", field="kind")
+    encoded = value_json.encode()
+    if len(encoded) > MAX_INLINE_BYTES:
+        raise InvalidInputError(f"inline value is {len(encoded)} bytes; the limit is {MAX_INLINE_BYTES}", "value_json")
+    try:
+        json.loads(value_json)
+    except ValueError as error:
+        raise InvalidInputError(f"value_json is not JSON: {error}", field="value_json") from error
+    step = get_step(actor, flow_id, step_name)
+    pointer = OutputPointer(
+        flow_id=flow_id,
+        name=name,
+        producer_step=step.name,
+        position=step.position,
+        kind=kind,
+        data_format=DataFormat.JSON,
+        size=len(encoded),
+        etag="",
+        created_at=utcnow(),
+        inline=value_json,
+    )
+    _replace_pointer(actor, pointer)
+    return pointer
+
+
+def start_upload(
+    actor: Actor,
+    flow_id: str,
+    step_name: str,
+    name: str,
+    kind: OutputKind,
+    data_format: DataFormat,
+    size: int,
+    etag: str,
+    part_size: int | None,
+) -> Ticket:
+    """Hand out presigned URLs for an upload whose size and ETag the caller declares up front."""
+    valid_name("name", name)
+    if FORMAT_OF_KIND[kind] is not data_format:
+        raise InvalidInputError(
+            f"output kind {kind.value!r} is stored as {FORMAT_OF_KIND[kind].value!r}, not {data_format.value!r}",
+            field="format",
+        )
+    part_count = _part_count(size, etag, part_size)
+    step = get_step(actor, flow_id, step_name)
+    upload_id = uuid.uuid4().hex
+    key = f"outputs/{actor.user}/{upload_id}"
+    presigned = _data_blobs().presign_upload(key, part_count)
+    settings = get_settings()
+    output_store.create_upload(
+        PendingUpload(
+            upload_id=upload_id,
+            owner=actor.user,
+            flow_id=flow_id,
+            step_name=step.name,
+            name=name,
+            position=step.position,
+            key=key,
+            kind=kind,
+            data_format=data_format,
+            size=size,
+            etag=etag,
+            part_count=part_count,
+            multipart_id=presigned.multipart_id,
+        ),
+        settings.upload_ttl_seconds,
+    )
+    return Ticket(
+        upload_id=upload_id,
+        urls=presigned.urls,
+        part_size=part_size if part_count > 1 else None,
+        headers=presigned.headers,
+        expires_in=settings.presign_seconds,
+    )
+
+
+def _part_count(size: int, etag: str, part_size: int | None) -> int:
+    if part_size is None:
+        if "-" in etag:
+            raise InvalidInputError("a multipart ETag needs part_size", field="etag")
+        if size > MAX_SINGLE_PUT_BYTES:
+            raise InvalidInputError(f"size {size} needs a multipart upload (part_size)", field="size")
+        return 1
+    part_count = max(1, math.ceil(size / part_size))
+    if part_count > MAX_PARTS:
+        raise InvalidInputError(f"{part_count} parts of {part_size} bytes; at most {MAX_PARTS}", field="part_size")
+    if part_count == 1 or size < MIN_PART_BYTES:
+        raise InvalidInputError("an upload that fits in one part must not be multipart", field="part_size")
+    if not etag.endswith(f"-{part_count}"):
+        raise InvalidInputError(f"ETag of {part_count} parts must end in '-{part_count}'", field="etag")
+    return part_count
+
+
+def commit_upload(
+    actor: Actor, flow_id: str, step_name: str, name: str, upload_id: str, parts: list[tuple[int, str]]
+) -> OutputPointer:
+    """Point the out-link at the uploaded object, once it is complete and matches size and ETag.
+
+    A mismatched or missing object is deleted and nothing is pointed at it, so a reader never sees
+    metadata without its bytes.
+    """
+    upload = output_store.get_upload(upload_id)
+    if upload is None or (upload.owner, upload.flow_id, upload.step_name, upload.name) != (
+        actor.user,
+        flow_id,
+        step_name,
+        name,
+    ):
+        raise NotFoundError(f"upload {upload_id!r} of output {name!r} on step {step_name!r} not found")
+    blobs = _data_blobs()
+    if upload.multipart_id is not None:
+        if len(parts) != upload.part_count:
+            raise InvalidInputError(f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts")
+        if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
+            blobs.abort_multipart(upload.key, upload.multipart_id)
+            output_store.delete_upload(upload_id)
+            raise InvalidInputError(f"the parts of output {name!r} could not be assembled; upload again", "parts")
+    head = blobs.head(upload.key)
+    if head is None:
+        raise InvalidInputError(f"output {name!r} has not been uploaded yet (upload {upload_id})", field="upload_id")
+    if head.size != upload.size or head.etag != upload.etag:
+        blobs.delete(upload.key)
+        output_store.delete_upload(upload_id)
+        raise InvalidInputError(
+            f"uploaded object for output {name!r} does not match: {head.size} bytes with ETag {head.etag}, "
+            f"declared {upload.size} bytes with ETag {upload.etag}",
+            field="etag",
+        )
+    # Retag before the pointer exists: if the pointer write fails, the object is merely an orphan;
+    # the other order could leave a pointer at an object that the staging rule later expires.
+    blobs.mark_committed(upload.key)
+    pointer = OutputPointer(
+        flow_id=flow_id,
+        name=name,
+        producer_step=step_name,
+        position=upload.position,
+        kind=upload.kind,
+        data_format=upload.data_format,
+        size=upload.size,
+        etag=upload.etag,
+        created_at=utcnow(),
+        key=upload.key,
+    )
+    _replace_pointer(actor, pointer)
+    output_store.delete_upload(upload_id)
+    return pointer
+
+
+def _replace_pointer(actor: Actor, pointer: OutputPointer) -> None:
+    previous = output_store.put_pointer(actor.user, pointer)
+    if previous is not None and previous.key and previous.key != pointer.key:
+        _data_blobs().delete(previous.key)
+
+
+def read_output(actor: Actor, flow_id: str, step_name: str, name: str) -> ReadableOutput:
+    """The output `name` from that step's own out-link."""
+    valid_name("name", name)
+    step = get_step(actor, flow_id, step_name)
+    pointer = output_store.get_out_link(actor.user, flow_id, name, step.position)
+    if pointer is None:
+        raise NotFoundError(f"output {name!r} not found on step {step_name!r} of flow {flow_id!r}")
+    return _readable(pointer)
+
+
+def read_input(actor: Actor, flow_id: str, step_name: str, name: str) -> ReadableOutput:
+    """The output `name` on that step's in-link: saved by an earlier step, the latest one winning."""
+    valid_name("name", name)
+    step = get_step(actor, flow_id, step_name)
+    pointer = output_store.get_in_link(actor.user, flow_id, name, step.position)
+    if pointer is None:
+        raise NotFoundError(f"input {name!r} not found for step {step_name!r} of flow {flow_id!r}")
+    return _readable(pointer)
+
+
+def list_inputs(actor: Actor, flow_id: str, step_name: str) -> dict[str, str]:
+    step = get_step(actor, flow_id, step_name)
+    return output_store.list_in_link(actor.user, flow_id, step.position)
+
+
+def _readable(pointer: OutputPointer) -> ReadableOutput:
+    url = _data_blobs().presign_download(pointer.key) if pointer.key else None
+    return ReadableOutput(pointer=pointer, url=url)
+
+
+def list_outputs(actor: Actor, flow_id: str, step_name: str) -> list[OutputPointer]:
+    step = get_step(actor, flow_id, step_name)
+    return output_store.list_out_link(actor.user, flow_id, step.position)

@@ -1,0 +1,1 @@
+"""API models, domain entities and domain errors."""

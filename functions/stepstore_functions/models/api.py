@@ -1,0 +1,134 @@
+"""Request and response bodies of the HTTP API; the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stepstore_functions.models.domain import DataFormat, OutputKind, Role, StepStatus
+
+# Values up to this size travel inline (JSON text in the pointer item); larger ones go to S3.
+MAX_INLINE_BYTES = 64 * 1024
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Health(ApiModel):
+    status: str = "ok"
+
+
+class CreateUserRequest(ApiModel):
+    name: str = Field(min_length=1, max_length=64)
+    role: Role = Role.USER
+
+
+class UserCreated(ApiModel):
+    name: str
+    role: Role
+    token: str = Field(description="Shown once; only its hash is stored.")
+
+
+class WhoAmI(ApiModel):
+    principal: str
+    role: Role
+    user: str
+
+
+class StepOut(ApiModel):
+    name: str
+    position: int
+    status: StepStatus
+    progress: float
+    message: str
+    previous_step: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class FlowOut(ApiModel):
+    flow_id: str
+    owner: str
+    current_step: str | None
+    steps: list[StepOut]
+    created_at: datetime
+
+
+class FlowSummary(ApiModel):
+    flow_id: str
+    created_at: datetime
+
+
+class FlowList(ApiModel):
+    flows: list[FlowSummary]
+
+
+class ProgressUpdate(ApiModel):
+    completion: float = Field(ge=0, le=100)
+    message: str = Field(default="", max_length=4096)
+    page_update: bool = False
+
+
+class StatusUpdate(ApiModel):
+    status: StepStatus
+    message: str | None = Field(default=None, max_length=4096)
+
+
+class InlineOutput(ApiModel):
+    kind: OutputKind
+    value_json: str = Field(max_length=MAX_INLINE_BYTES, description="The value as JSON text.")
+
+
+class UploadRequest(ApiModel):
+    kind: OutputKind
+    format: DataFormat
+    size: int = Field(ge=0, le=5 * 1024**4)
+    etag: str = Field(
+        pattern=r"^[0-9a-f]{32}(-[0-9]{1,5})?$",
+        description="The S3 ETag the object must have: MD5 hex, or MD5 of part MD5s '-N' for N parts.",
+    )
+    part_size: int | None = Field(
+        default=None, ge=MIN_PART_BYTES, description="Multipart upload in parts of this size."
+    )
+
+
+class UploadTicket(ApiModel):
+    upload_id: str
+    urls: list[str]
+    part_size: int | None
+    headers: dict[str, str] = Field(description="Headers the PUT to each URL must carry.")
+    expires_in: int
+
+
+class UploadedPart(ApiModel):
+    part_number: int = Field(ge=1, le=MAX_PARTS)
+    etag: str = Field(min_length=1, max_length=80)
+
+
+class CommitUpload(ApiModel):
+    parts: list[UploadedPart] = Field(default_factory=list)
+
+
+class OutputOut(ApiModel):
+    name: str
+    producer_step: str
+    kind: OutputKind
+    format: DataFormat
+    size: int
+    etag: str
+    created_at: datetime
+    value_json: str | None = None
+    url: str | None = Field(default=None, description="Presigned GET URL when the value is in S3.")
+
+
+class OutputList(ApiModel):
+    outputs: list[OutputOut]
+
+
+class InputList(ApiModel):
+    step_name: str
+    inputs: dict[str, str] = Field(description="Output name -> the step that produced it.")

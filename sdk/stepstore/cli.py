@@ -1,0 +1,104 @@
+"""The `stepstore` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from stepstore.client import ApiClient, segment
+from stepstore.errors import StepStoreError
+
+
+def _local_up(args: argparse.Namespace) -> int:
+    from stepstore.local import LocalStack
+
+    stack = LocalStack(host=args.host, port=args.port, quiet=not args.verbose)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    with stack:
+        print(f"STEPSTORE_API_URL={stack.api_url}", flush=True)
+        print(f"STEPSTORE_ADMIN_TOKEN={stack.admin_token}", flush=True)
+        print(f"# AWS (moto) at {stack.aws_endpoint_url}; Ctrl-C stops, and the data goes with it", file=sys.stderr)
+        stopped.wait()
+    return 0
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    created = ApiClient.from_environment().post("/users", {"name": args.name, "role": args.role})
+    print(created["token"])
+    return 0
+
+
+def _flows_ls(args: argparse.Namespace) -> int:
+    for flow in ApiClient.from_environment(user=args.user).get("/flows", limit=args.limit)["flows"]:
+        print(f"{flow['flow_id']}\t{flow['created_at']}")
+    return 0
+
+
+def _flows_status(args: argparse.Namespace) -> int:
+    body = ApiClient.from_environment(user=args.user).get(f"/flows/{segment(args.flow_id)}")
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    print(f"flow {body['flow_id']} (owner {body['owner']}), current step: {body['current_step']}")
+    for step in body["steps"]:
+        print(f"  {step['position']:>3} {step['name']:<24} {step['status']:<10} {step['progress']:>5.0f}%  {step['message']}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from stepstore.demo import run_demo
+
+    run = run_demo()
+    return 0 if run.status.status.value == "completed" else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stepstore", description="StepStore: the store for data and ML flows.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="the local stack").add_subparsers(dest="action", required=True)
+    up = local.add_parser("up", help="run the local stack in the foreground")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8765)
+    up.add_argument("--verbose", action="store_true", help="show the functions' logs and metrics")
+    up.set_defaults(run=_local_up)
+
+    users = commands.add_parser("users", help="users and tokens").add_subparsers(dest="action", required=True)
+    create = users.add_parser("create", help="create a user and print its token (admin token needed)")
+    create.add_argument("name")
+    create.add_argument("--role", choices=["user", "service", "admin"], default="user")
+    create.set_defaults(run=_users_create)
+
+    flows = commands.add_parser("flows", help="flows and their status").add_subparsers(dest="action", required=True)
+    ls = flows.add_parser("ls", help="your flows, newest first")
+    ls.add_argument("--limit", type=int, default=100)
+    ls.add_argument("--user", help="act for this user (admin or service token)")
+    ls.set_defaults(run=_flows_ls)
+    status = flows.add_parser("status", help="a flow's steps, status and progress")
+    status.add_argument("flow_id")
+    status.add_argument("--user", help="act for this user (admin or service token)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=_flows_status)
+
+    demo = commands.add_parser("demo", help="run the example flow on a local stack started in this process")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except StepStoreError as error:
+        print(f"stepstore: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

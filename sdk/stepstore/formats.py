@@ -1,0 +1,156 @@
+"""How each kind of value is serialised: every storage format in one place.
+
+DataFrames and Series travel as Parquet (pyarrow), which keeps dtypes and index; dicts and
+scalars as JSON, checked to come back exactly; BytesIO as the raw bytes. pandas and pyarrow
+are imported only when a DataFrame or Series is actually involved.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import numbers
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from stepstore.errors import InvalidInputError
+
+_SERIES_META_KEY = b"stepstore.series"
+_UNNAMED_SERIES_COLUMN = "__series__"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    kind: str
+    format: str
+    payload: bytes
+
+    @property
+    def json_text(self) -> str:
+        return self.payload.decode()
+
+
+def _pandas() -> Any | None:
+    # If pandas was never imported, the value cannot be a DataFrame or Series.
+    return sys.modules.get("pandas")
+
+
+def encode(data: Any, what: str = "data") -> Encoded:
+    """Serialise `data`; unsupported or unserialisable values raise InvalidInputError (a ValueError)."""
+    pd = _pandas()
+    if pd is not None and isinstance(data, pd.DataFrame):
+        return Encoded("dataframe", "parquet", _frame_to_parquet(data, what))
+    if pd is not None and isinstance(data, pd.Series):
+        return Encoded("series", "parquet", _series_to_parquet(data, what))
+    if isinstance(data, io.BytesIO):
+        return Encoded("bytes", "raw", data.getvalue())
+    if isinstance(data, bool):
+        return Encoded("bool", "json", json.dumps(data).encode())
+    if isinstance(data, numbers.Integral):
+        return Encoded("int", "json", json.dumps(int(data)).encode())
+    if isinstance(data, float | numbers.Real) and not isinstance(data, numbers.Integral):
+        return Encoded("float", "json", _float_json(float(data)).encode())
+    if isinstance(data, str):
+        return Encoded("str", "json", json.dumps(data).encode())
+    if isinstance(data, dict):
+        _check_exact_json(data, what)
+        return Encoded("dict", "json", json.dumps(data, separators=(",", ":")).encode())
+    hint = " (wrap bytes in io.BytesIO)" if isinstance(data, bytes | bytearray) else ""
+    raise InvalidInputError(
+        f"cannot store {what} of type {type(data).__module__}.{type(data).__qualname__}{hint}: "
+        "supported are DataFrame, Series, dict, int, float, bool, str and BytesIO"
+    )
+
+
+def decode(kind: str, data_format: str, payload: bytes) -> Any:
+    """The value `encode` was given, rebuilt from its stored form."""
+    if data_format == "raw":
+        return io.BytesIO(payload)
+    if data_format == "json":
+        value = json.loads(payload)
+        return float(value) if kind == "float" else value
+    if data_format == "parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(io.BytesIO(payload))
+        if kind == "series":
+            return _series_from_table(table)
+        return table.to_pandas()
+    raise InvalidInputError(f"unknown stored format {data_format!r} for a {kind}")
+
+
+def _float_json(value: float) -> str:
+    # repr round-trips every float exactly; json writes NaN and Infinity as Python reads them back.
+    return json.dumps(value) if math.isfinite(value) else json.dumps(value, allow_nan=True)
+
+
+def _check_exact_json(value: Any, path: str) -> None:
+    """Refuse what JSON would change on the way back (tuples, non-string keys, objects)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        if isinstance(value, int) and not isinstance(value, bool) and type(value) is not int:
+            raise InvalidInputError(f"{path} is a {type(value).__name__}, not a plain int")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInputError(
+                    f"{path} has key {key!r} of type {type(key).__name__}; dict keys must be str to store exactly"
+                )
+            _check_exact_json(item, f"{path}[{key!r}]")
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_exact_json(item, f"{path}[{index}]")
+        return
+    raise InvalidInputError(
+        f"{path} holds a {type(value).__module__}.{type(value).__qualname__}, which a dict output cannot store "
+        "exactly: use str, int, float, bool, None, list and dict values"
+    )
+
+
+def _frame_to_parquet(frame: Any, what: str) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    bad = [c for c in frame.columns if not isinstance(c, str)]
+    if bad:
+        raise InvalidInputError(
+            f"cannot store {what}: DataFrame column names must be str for Parquet, got {bad[0]!r} "
+            f"({type(bad[0]).__name__})"
+        )
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=True)
+    except (pa.ArrowException, TypeError, ValueError) as error:
+        raise InvalidInputError(f"cannot store {what} as Parquet: {error}") from error
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def _series_to_parquet(series: Any, what: str) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    column = series.name if isinstance(series.name, str) else _UNNAMED_SERIES_COLUMN
+    try:
+        table = pa.Table.from_pandas(series.to_frame(name=column), preserve_index=True)
+    except (pa.ArrowException, TypeError, ValueError) as error:
+        raise InvalidInputError(f"cannot store {what} as Parquet: {error}") from error
+    if series.name is not None and not isinstance(series.name, str):
+        _check_exact_json(series.name, f"{what}.name")
+    meta = dict(table.schema.metadata or {})
+    meta[_SERIES_META_KEY] = json.dumps({"name": series.name}).encode()
+    table = table.replace_schema_metadata(meta)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def _series_from_table(table: Any) -> Any:
+    meta = json.loads((table.schema.metadata or {}).get(_SERIES_META_KEY, b'{"name": null}'))
+    frame = table.to_pandas()
+    series = frame.iloc[:, 0]
+    series.name = meta["name"]
+    return series

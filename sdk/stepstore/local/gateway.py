@@ -1,0 +1,227 @@
+"""A local stand-in for API Gateway: each HTTP request becomes the REST proxy event that the real
+handlers take, after the TOKEN authorizer has allowed it (its context passed on, its answer cached)."""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+logger = logging.getLogger("stepstore.local.gateway")
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+ACCOUNT = "000000000000"
+API_ID = "local"
+AUTHORIZER_CACHE_SECONDS = 300  # API Gateway's default authorizer result TTL
+
+
+@dataclass
+class LambdaContext:
+    """The parts of the Lambda context object that Powertools reads."""
+
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
+class LocalFunction:
+    """One Lambda function: its handler runs one invocation at a time, as one execution
+    environment would (Powertools keeps per-request state in module globals)."""
+
+    def __init__(self, name: str, handler: Handler) -> None:
+        self.name = name
+        self.handler = handler
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        with self._lock:
+            return self.handler(event, LambdaContext(self.name, str(uuid.uuid4())))
+
+
+class Gateway:
+    def __init__(
+        self,
+        api: LocalFunction,
+        authorizer: LocalFunction,
+        public_routes: frozenset[tuple[str, str]],
+        stage: str,
+        region: str,
+    ) -> None:
+        self.api = api
+        self.authorizer = authorizer
+        self.public_routes = public_routes
+        self.stage = stage
+        self.region = region
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._cache_lock = threading.Lock()
+
+    def authorize(self, method: str, path: str, header: str | None) -> tuple[int, dict[str, Any] | None]:
+        """(status, authorizer context): 401 without a valid token, 403 when the policy denies."""
+        if not header:
+            return 401, None
+        method_arn = f"arn:aws:execute-api:{self.region}:{ACCOUNT}:{API_ID}/{self.stage}/{method}{path}"
+        now = time.monotonic()
+        with self._cache_lock:
+            cached = self._cache.get(header)
+        if cached is None or cached[0] < now:
+            try:
+                policy = self.authorizer.invoke(
+                    {"type": "TOKEN", "authorizationToken": header, "methodArn": method_arn}
+                )
+            except Exception as error:  # the authorizer says no by raising, as in AWS
+                if str(error) != "Unauthorized":
+                    logger.exception("authorizer failed")
+                return 401, None
+            with self._cache_lock:
+                self._cache[header] = (now + AUTHORIZER_CACHE_SECONDS, policy)
+        else:
+            policy = cached[1]
+        if not _allows(policy, method_arn):
+            return 403, None
+        return 200, {**(policy.get("context") or {}), "principalId": policy.get("principalId")}
+
+    def event(
+        self,
+        method: str,
+        raw_path: str,
+        query: str,
+        headers: dict[str, list[str]],
+        body: bytes,
+        source_ip: str,
+        authorizer: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        is_text = True
+        try:
+            text = body.decode() if body else None
+        except UnicodeDecodeError:
+            text, is_text = base64.b64encode(body).decode(), False
+        multi_query = parse_qs(query, keep_blank_values=True) if query else {}
+        return {
+            "resource": raw_path,
+            "path": raw_path,
+            "httpMethod": method,
+            "headers": {k: v[-1] for k, v in headers.items()},
+            "multiValueHeaders": headers,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": None,
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": ACCOUNT,
+                "apiId": API_ID,
+                "stage": self.stage,
+                "httpMethod": method,
+                "path": f"/{self.stage}{raw_path}",
+                "resourcePath": raw_path,
+                "requestId": str(uuid.uuid4()),
+                "requestTimeEpoch": int(time.time() * 1000),
+                "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", [""])[-1]},
+                "authorizer": authorizer,
+            },
+            "body": text,
+            "isBase64Encoded": not is_text,
+        }
+
+
+def _allows(policy: dict[str, Any], method_arn: str) -> bool:
+    allowed = False
+    for statement in policy.get("policyDocument", {}).get("Statement", []):
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if any(fnmatch.fnmatchcase(method_arn, pattern) for pattern in resources):
+            if statement.get("Effect") == "Deny":
+                return False
+            allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def _json(status: int, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(payload)}
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's pooled connections expect
+    server_version = "StepStoreLocalGateway"
+    gateway: Gateway
+
+    def setup(self) -> None:
+        super().setup()
+        # Without this a keep-alive client waits on delayed ACKs (~40 ms) for each small response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _handle(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers: dict[str, list[str]] = {}
+        for key, value in self.headers.items():
+            headers.setdefault(key, []).append(value)
+        method = self.command
+        if (method, split.path) in self.gateway.public_routes:
+            authorizer: dict[str, Any] | None = None
+        else:
+            status, authorizer = self.gateway.authorize(method, split.path, self.headers.get("Authorization"))
+            if status != 200:
+                message = "Unauthorized" if status == 401 else "User is not authorized to access this resource"
+                return self._send(_json(status, {"error": "unauthorized", "message": message}))
+        event = self.gateway.event(method, split.path, split.query, headers, body, self.client_address[0], authorizer)
+        try:
+            response = self.gateway.api.invoke(event)
+        except Exception:
+            logger.exception("API function failed")
+            response = _json(502, {"error": "internal", "message": "Internal server error"})
+        self._send(response)
+
+    def _send(self, response: dict[str, Any]) -> None:
+        body = response.get("body") or ""
+        payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+        self.send_response(int(response.get("statusCode", 200)))
+        sent = set()
+        for key, value in (response.get("headers") or {}).items():
+            self.send_header(key, str(value))
+            sent.add(key.lower())
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            if key.lower() not in sent:
+                for value in values:
+                    self.send_header(key, str(value))
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(gateway: Gateway, host: str, port: int) -> GatewayServer:
+    handler = type("BoundRequestHandler", (_RequestHandler,), {"gateway": gateway})
+    server = GatewayServer((host, port), handler)
+    threading.Thread(target=server.serve_forever, name="stepstore-gateway", daemon=True).start()
+    return server
