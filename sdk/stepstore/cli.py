@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from stepstore import cli_assets, cli_cloud, cli_connections, cli_pages
 from stepstore.client import ApiClient, segment
 from stepstore.errors import StepStoreError
 
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--user", help="act for this user (admin or service token)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(run=_flows_status)
+
+    for group in (cli_assets, cli_pages, cli_connections, cli_cloud):
+        group.register(commands)
 
     demo = commands.add_parser("demo", help="run the example flow on a local stack started in this process")
     demo.set_defaults(run=_demo)

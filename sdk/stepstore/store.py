@@ -10,12 +10,15 @@ from stepstore import formats, transfer
 from stepstore.client import ApiClient, segment
 from stepstore.errors import InvalidInputError, NotFoundError
 from stepstore.status import FlowStatus, StepState, StepStatus
+from stepstore.store_assets import AssetMethods
+from stepstore.store_connections import ConnectionMethods
+from stepstore.store_pages import PageMethods
 
 # JSON values up to this size are stored inline with their pointer; anything larger goes to S3.
 MAX_INLINE_BYTES = 64 * 1024
 
 
-class StoreInterface:
+class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
     """The store as one step of one flow sees it.
 
     Args:

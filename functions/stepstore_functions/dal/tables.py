@@ -137,8 +137,31 @@ class OutputItem(Model):
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
 
 
-METADATA_MODELS: tuple[type[Model], ...] = (UserItem, TokenItem, FlowItem, StepItem, UploadItem)
-LINKS_MODELS: tuple[type[Model], ...] = (OutputItem,)
+# Item shapes register here (other dal modules too, with the decorators below) so that
+# bind_tables() points every one of them at this deployment's tables.
+METADATA_MODELS: list[type[Model]] = [UserItem, TokenItem, FlowItem, StepItem, UploadItem]
+LINKS_MODELS: list[type[Model]] = [OutputItem]
+
+
+def on_metadata_table(model: type[Model]) -> type[Model]:
+    """Class decorator: an item shape stored in the metadata table."""
+    METADATA_MODELS.append(model)
+    _bind(model, get_settings().metadata_table if os.environ.get("METADATA_TABLE") else None)
+    return model
+
+
+def on_links_table(model: type[Model]) -> type[Model]:
+    """Class decorator: an item shape stored in the links table."""
+    LINKS_MODELS.append(model)
+    _bind(model, get_settings().links_table if os.environ.get("LINKS_TABLE") else None)
+    return model
+
+
+def _bind(model: type[Model], table_name: str | None) -> None:
+    if table_name:
+        model.Meta.table_name = table_name
+        model.Meta.region = get_settings().region
+    model._connection = None
 
 
 def bind_tables() -> None:
@@ -148,13 +171,9 @@ def bind_tables() -> None:
     """
     settings = get_settings()
     for model in (_MetadataModel, *METADATA_MODELS):
-        model.Meta.table_name = settings.metadata_table
-        model.Meta.region = settings.region
+        _bind(model, settings.metadata_table)
     for model in LINKS_MODELS:
-        model.Meta.table_name = settings.links_table
-        model.Meta.region = settings.region
-    for model in (*METADATA_MODELS, *LINKS_MODELS):
-        model._connection = None
+        _bind(model, settings.links_table)
     _transaction_connection.clear()
 
 

@@ -1,0 +1,9 @@
+"""CLI: `stepstore pages|elements|upload ...`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add this group's subcommands to the `stepstore` parser."""
