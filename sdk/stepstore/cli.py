@@ -24,7 +24,10 @@ def _local_up(args: argparse.Namespace) -> int:
     with stack:
         print(f"STEPSTORE_API_URL={stack.api_url}", flush=True)
         print(f"STEPSTORE_ADMIN_TOKEN={stack.admin_token}", flush=True)
-        print(f"# AWS (moto) at {stack.aws_endpoint_url}; Ctrl-C stops, and the data goes with it", file=sys.stderr)
+        print(
+            f"# AWS (moto) at {stack.aws_endpoint_url}; Ctrl-C stops, and the data goes with it",
+            file=sys.stderr,
+        )
         stopped.wait()
     return 0
 
@@ -48,7 +51,10 @@ def _flows_status(args: argparse.Namespace) -> int:
         return 0
     print(f"flow {body['flow_id']} (owner {body['owner']}), current step: {body['current_step']}")
     for step in body["steps"]:
-        print(f"  {step['position']:>3} {step['name']:<24} {step['status']:<10} {step['progress']:>5.0f}%  {step['message']}")
+        print(
+            f"  {step['position']:>3} {step['name']:<24} {step['status']:<10} "
+            f"{step['progress']:>5.0f}%  {step['message']}"
+        )
     return 0
 
 
@@ -60,7 +66,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stepstore", description="StepStore: the store for data and ML flows.")
+    parser = argparse.ArgumentParser(
+        prog="stepstore", description="StepStore: the store for data and ML flows."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     local = commands.add_parser("local", help="the local stack").add_subparsers(dest="action", required=True)
@@ -76,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=["user", "service", "admin"], default="user")
     create.set_defaults(run=_users_create)
 
-    flows = commands.add_parser("flows", help="flows and their status").add_subparsers(dest="action", required=True)
+    flows = commands.add_parser("flows", help="flows and their status").add_subparsers(
+        dest="action", required=True
+    )
     ls = flows.add_parser("ls", help="your flows, newest first")
     ls.add_argument("--limit", type=int, default=100)
     ls.add_argument("--user", help="act for this user (admin or service token)")

@@ -100,7 +100,9 @@ class ApiClient:
                 )
             except requests.ConnectionError as error:
                 if method not in _IDEMPOTENT or attempt == MAX_ATTEMPTS:
-                    raise ServiceError(f"{method} {path}: cannot reach StepStore at {self.api_url}: {error}") from error
+                    raise ServiceError(
+                        f"{method} {path}: cannot reach StepStore at {self.api_url}: {error}"
+                    ) from error
                 _backoff(attempt, None)
                 continue
             if response.status_code < 400:
@@ -130,4 +132,8 @@ def _error(method: str, path: str, response: requests.Response) -> StepStoreErro
         payload = {}
     message = payload.get("message") or response.reason or "request failed"
     kind = _ERRORS_BY_STATUS.get(response.status_code, ServiceError)
-    return kind(f"{message} ({method} {path}: {response.status_code})", status=response.status_code, field=payload.get("field"))
+    return kind(
+        f"{message} ({method} {path}: {response.status_code})",
+        status=response.status_code,
+        field=payload.get("field"),
+    )

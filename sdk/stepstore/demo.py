@@ -40,7 +40,9 @@ def build_flow() -> Flow:
     @flow.step("summarise")
     def summarise(store: StoreInterface) -> None:
         sales = store.get_input("sales")
-        by_region = sales.groupby("region")[["units", "revenue"]].sum().sort_values("revenue", ascending=False)
+        by_region = (
+            sales.groupby("region")[["units", "revenue"]].sum().sort_values("revenue", ascending=False)
+        )
         store.update_progress(50, f"summarised {len(sales)} sales by region")
         store.save_output(by_region, "revenue_by_region")
         store.save_output(float(round(sales["revenue"].sum(), 2)), "total_revenue")

@@ -96,7 +96,8 @@ def _check_exact_json(value: Any, path: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInputError(
-                    f"{path} has key {key!r} of type {type(key).__name__}; dict keys must be str to store exactly"
+                    f"{path} has key {key!r} of type {type(key).__name__}; "
+                    "dict keys must be str to store exactly"
                 )
             _check_exact_json(item, f"{path}[{key!r}]")
         return
@@ -105,7 +106,8 @@ def _check_exact_json(value: Any, path: str) -> None:
             _check_exact_json(item, f"{path}[{index}]")
         return
     raise InvalidInputError(
-        f"{path} holds a {type(value).__module__}.{type(value).__qualname__}, which a dict output cannot store "
+        f"{path} holds a {type(value).__module__}.{type(value).__qualname__}, "
+        "which a dict output cannot store "
         "exactly: use str, int, float, bool, None, list and dict values"
     )
 

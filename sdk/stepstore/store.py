@@ -135,7 +135,9 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
             or not math.isfinite(completion)
             or not 0 <= completion <= 100
         ):
-            raise InvalidInputError(f"completion must be a number from 0 to 100, got {completion!r}", field="completion")
+            raise InvalidInputError(
+                f"completion must be a number from 0 to 100, got {completion!r}", field="completion"
+            )
         self._api.put(
             f"{self._step_path()}/progress",
             {"completion": float(completion), "message": str(message), "page_update": bool(page_update)},

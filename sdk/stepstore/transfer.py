@@ -82,14 +82,18 @@ def upload(api: ApiClient, prefix: str, kind: str, data_format: str, payload: by
 
 def _put(url: str, body: memoryview, headers: dict[str, str]) -> str:
     def attempt() -> requests.Response:
-        return _s3_session().put(url, data=body.tobytes(), headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        return _s3_session().put(
+            url, data=body.tobytes(), headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+        )
 
     return _with_retries("upload", attempt).headers.get("ETag", "").strip('"')
 
 
 def download(url: str, size: int, etag: str) -> bytes:
     """The object's bytes, checked against the size and ETag its pointer recorded."""
-    response = _with_retries("download", lambda: _s3_session().get(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)))
+    response = _with_retries(
+        "download", lambda: _s3_session().get(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+    )
     body = response.content
     got_etag = response.headers.get("ETag", "").strip('"')
     if len(body) != size or (got_etag and got_etag != etag):

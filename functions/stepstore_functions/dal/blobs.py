@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
@@ -30,12 +32,17 @@ class BlobStore:
     """One bucket. Objects are written tagged as staging and retagged when their metadata commits,
     so a lifecycle rule can expire whatever an interrupted upload left behind."""
 
-    def __init__(self, bucket: str, presign_seconds: int) -> None:
+    def __init__(self, bucket: str, presign_seconds: int, s3: Any = None) -> None:
         self.bucket = bucket
         self.presign_seconds = presign_seconds
+        self._s3 = s3  # injected in tests; otherwise the process-wide client
+
+    @property
+    def s3(self) -> Any:
+        return self._s3 or client("s3")
 
     def presign_upload(self, key: str, part_count: int) -> PresignedUpload:
-        s3 = client("s3")
+        s3 = self.s3
         if part_count <= 1:
             url = s3.generate_presigned_url(
                 "put_object",
@@ -59,7 +66,7 @@ class BlobStore:
     def complete_multipart(self, key: str, multipart_id: str, parts: list[tuple[int, str]]) -> bool:
         """Assemble the parts; False when S3 refuses them (missing or mismatched parts)."""
         try:
-            client("s3").complete_multipart_upload(
+            self.s3.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
                 UploadId=multipart_id,
@@ -70,14 +77,13 @@ class BlobStore:
         return True
 
     def abort_multipart(self, key: str, multipart_id: str) -> None:
-        try:
-            client("s3").abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=multipart_id)
-        except ClientError:
-            pass  # already completed or aborted; the lifecycle rule cleans up either way
+        # Already completed or aborted is fine: the lifecycle rule cleans up either way.
+        with suppress(ClientError):
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=multipart_id)
 
     def head(self, key: str) -> ObjectHead | None:
         try:
-            response = client("s3").head_object(Bucket=self.bucket, Key=key)
+            response = self.s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -85,16 +91,16 @@ class BlobStore:
         return ObjectHead(size=int(response["ContentLength"]), etag=response["ETag"].strip('"'))
 
     def mark_committed(self, key: str) -> None:
-        client("s3").put_object_tagging(
+        self.s3.put_object_tagging(
             Bucket=self.bucket,
             Key=key,
             Tagging={"TagSet": [{"Key": COMMITTED_TAG[0], "Value": COMMITTED_TAG[1]}]},
         )
 
     def presign_download(self, key: str) -> str:
-        return client("s3").generate_presigned_url(
+        return self.s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.presign_seconds
         )
 
     def delete(self, key: str) -> None:
-        client("s3").delete_object(Bucket=self.bucket, Key=key)
+        self.s3.delete_object(Bucket=self.bucket, Key=key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -13,7 +13,7 @@ from stepstore_functions.settings import get_settings
 _CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     return boto3.session.Session().client(service, region_name=get_settings().region, config=_CONFIG)
 

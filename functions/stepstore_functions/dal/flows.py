@@ -115,7 +115,9 @@ def ensure_step(owner: str, flow_id: str, step_name: str) -> Step:
             raced = get_step(owner, flow_id, step_name)
             if raced is not None:
                 return raced
-    raise ConflictError(f"could not append step {step_name!r} to flow {flow_id!r}: too many concurrent appends")
+    raise ConflictError(
+        f"could not append step {step_name!r} to flow {flow_id!r}: too many concurrent appends"
+    )
 
 
 def record_progress(
@@ -137,9 +139,9 @@ def record_progress(
             return None
         raise
     if item.status == StepStatus.PENDING.value:
-        return set_status(owner, flow_id, step_name, StepStatus.RUNNING, None, only_if=StepStatus.PENDING) or _step(
-            item
-        )
+        return set_status(
+            owner, flow_id, step_name, StepStatus.RUNNING, None, only_if=StepStatus.PENDING
+        ) or _step(item)
     return _step(item)
 
 
@@ -168,9 +170,7 @@ def set_status(
             return None
         raise
     if status is StepStatus.RUNNING:
-        FlowItem(pk=flow_pk(owner, flow_id), sk="FLOW").update(
-            actions=[FlowItem.current_step.set(step_name)]
-        )
+        FlowItem(pk=flow_pk(owner, flow_id), sk="FLOW").update(actions=[FlowItem.current_step.set(step_name)])
     return _step(item)
 
 

@@ -84,7 +84,9 @@ def get_in_link(owner: str, flow_id: str, name: str, position: int) -> OutputPoi
 def list_in_link(owner: str, flow_id: str, position: int) -> dict[str, str]:
     """Every output name on the in-link of the step at `position`, with the step that produced it."""
     winners: dict[str, tuple[int, str]] = {}
-    for item in OutputItem.query(flow_pk(owner, flow_id), OutputItem.sk.startswith("OUT#"), consistent_read=True):
+    for item in OutputItem.query(
+        flow_pk(owner, flow_id), OutputItem.sk.startswith("OUT#"), consistent_read=True
+    ):
         item_position = int(item.position)
         if item_position < position and item_position >= winners.get(item.name, (-1, ""))[0]:
             winners[item.name] = (item_position, item.producer_step)

@@ -72,7 +72,9 @@ def openapi_json() -> str:
         title=API_TITLE,
         version=API_VERSION,
         description="Flows, steps, outputs and progress for StepStore's StoreInterface.",
-        security_schemes={"bearer": HTTPBearer(description="A StepStore token: `Authorization: Bearer sst_...`")},
+        security_schemes={
+            "bearer": HTTPBearer(description="A StepStore token: `Authorization: Bearer sst_...`")
+        },
         security=[{"bearer": []}],
     )
 

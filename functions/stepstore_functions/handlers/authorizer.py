@@ -38,7 +38,7 @@ def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext
     if found is None:
         metrics.add_metric(name="TokenRejected", unit=MetricUnit.Count, value=1)
         logger.info("token rejected")
-        raise Exception(UNAUTHORIZED)  # noqa: TRY002  (the message API Gateway expects)
+        raise Exception(UNAUTHORIZED)
     user, role = found
     arn = parse_api_gateway_arn(event.method_arn)
     policy = APIGatewayAuthorizerResponse(

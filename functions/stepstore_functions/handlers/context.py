@@ -21,7 +21,7 @@ def request_actor(router: Router) -> Actor:
     role = authorizer.get("role") if authorizer else None
     if not principal or not role:
         raise ForbiddenError("the request carries no authorized principal")
-    return resolve_actor(principal, Role(role), event.get_header_value(ACT_AS_HEADER, case_sensitive=False))
+    return resolve_actor(principal, Role(role), event.headers.get(ACT_AS_HEADER))
 
 
 def path_value(value: str) -> str:

@@ -9,7 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from stepstore_functions.handlers.context import path_value, request_actor
 from stepstore_functions.logic import flows
-from stepstore_functions.models.api import FlowList, FlowOut, FlowSummary, ProgressUpdate, StatusUpdate, StepOut
+from stepstore_functions.models.api import (
+    FlowList,
+    FlowOut,
+    FlowSummary,
+    ProgressUpdate,
+    StatusUpdate,
+    StepOut,
+)
 from stepstore_functions.models.domain import Flow, Step
 
 router = Router()

@@ -38,7 +38,12 @@ def output_out(pointer: OutputPointer, url: str | None = None) -> OutputOut:
 @router.put(f"{STEP}/outputs/<name>", summary="Save a small JSON value as an output")
 def save_inline(flow_id: str, step_name: str, name: str, body: InlineOutput) -> OutputOut:
     pointer = outputs.save_inline(
-        request_actor(router), path_value(flow_id), path_value(step_name), path_value(name), body.kind, body.value_json
+        request_actor(router),
+        path_value(flow_id),
+        path_value(step_name),
+        path_value(name),
+        body.kind,
+        body.value_json,
     )
     return output_out(pointer)
 
@@ -83,7 +88,9 @@ def commit_upload(flow_id: str, step_name: str, name: str, upload_id: str, body:
 
 @router.get(f"{STEP}/outputs/<name>", summary="An output from this step's out-link")
 def read_output(flow_id: str, step_name: str, name: str) -> OutputOut:
-    found = outputs.read_output(request_actor(router), path_value(flow_id), path_value(step_name), path_value(name))
+    found = outputs.read_output(
+        request_actor(router), path_value(flow_id), path_value(step_name), path_value(name)
+    )
     return output_out(found.pointer, found.url)
 
 
@@ -96,10 +103,16 @@ def list_outputs(flow_id: str, step_name: str) -> OutputList:
 @router.get(f"{STEP}/inputs", summary="Every name on this step's in-link and the step that produced it")
 def list_inputs(flow_id: str, step_name: str) -> InputList:
     step = path_value(step_name)
-    return InputList(step_name=step, inputs=outputs.list_inputs(request_actor(router), path_value(flow_id), step))
+    return InputList(
+        step_name=step, inputs=outputs.list_inputs(request_actor(router), path_value(flow_id), step)
+    )
 
 
-@router.get(f"{STEP}/inputs/<name>", summary="An output from this step's in-link (the latest earlier producer)")
+@router.get(
+    f"{STEP}/inputs/<name>", summary="An output from this step's in-link (the latest earlier producer)"
+)
 def read_input(flow_id: str, step_name: str, name: str) -> OutputOut:
-    found = outputs.read_input(request_actor(router), path_value(flow_id), path_value(step_name), path_value(name))
+    found = outputs.read_input(
+        request_actor(router), path_value(flow_id), path_value(step_name), path_value(name)
+    )
     return output_out(found.pointer, found.url)

@@ -58,14 +58,20 @@ def _data_blobs() -> BlobStore:
     return BlobStore(settings.data_bucket, settings.presign_seconds)
 
 
-def save_inline(actor: Actor, flow_id: str, step_name: str, name: str, kind: OutputKind, value_json: str) -> OutputPointer:
+def save_inline(
+    actor: Actor, flow_id: str, step_name: str, name: str, kind: OutputKind, value_json: str
+) -> OutputPointer:
     """Store a small JSON value directly on the out-link, replacing the step's previous one."""
     valid_name("name", name)
     if FORMAT_OF_KIND[kind] is not DataFormat.JSON:
-        raise InvalidInputError(f"output kind {kind.value!r} cannot be stored inline; upload it", field="kind")
+        raise InvalidInputError(
+            f"output kind {kind.value!r} cannot be stored inline; upload it", field="kind"
+        )
     encoded = value_json.encode()
     if len(encoded) > MAX_INLINE_BYTES:
-        raise InvalidInputError(f"inline value is {len(encoded)} bytes; the limit is {MAX_INLINE_BYTES}", "value_json")
+        raise InvalidInputError(
+            f"inline value is {len(encoded)} bytes; the limit is {MAX_INLINE_BYTES}", "value_json"
+        )
     try:
         json.loads(value_json)
     except ValueError as error:
@@ -102,7 +108,8 @@ def start_upload(
     valid_name("name", name)
     if FORMAT_OF_KIND[kind] is not data_format:
         raise InvalidInputError(
-            f"output kind {kind.value!r} is stored as {FORMAT_OF_KIND[kind].value!r}, not {data_format.value!r}",
+            f"output kind {kind.value!r} is stored as {FORMAT_OF_KIND[kind].value!r}, "
+            f"not {data_format.value!r}",
             field="format",
         )
     part_count = _part_count(size, etag, part_size)
@@ -147,7 +154,9 @@ def _part_count(size: int, etag: str, part_size: int | None) -> int:
         return 1
     part_count = max(1, math.ceil(size / part_size))
     if part_count > MAX_PARTS:
-        raise InvalidInputError(f"{part_count} parts of {part_size} bytes; at most {MAX_PARTS}", field="part_size")
+        raise InvalidInputError(
+            f"{part_count} parts of {part_size} bytes; at most {MAX_PARTS}", field="part_size"
+        )
     if part_count == 1 or size < MIN_PART_BYTES:
         raise InvalidInputError("an upload that fits in one part must not be multipart", field="part_size")
     if not etag.endswith(f"-{part_count}"):
@@ -174,14 +183,20 @@ def commit_upload(
     blobs = _data_blobs()
     if upload.multipart_id is not None:
         if len(parts) != upload.part_count:
-            raise InvalidInputError(f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts")
+            raise InvalidInputError(
+                f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts"
+            )
         if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
             blobs.abort_multipart(upload.key, upload.multipart_id)
             output_store.delete_upload(upload_id)
-            raise InvalidInputError(f"the parts of output {name!r} could not be assembled; upload again", "parts")
+            raise InvalidInputError(
+                f"the parts of output {name!r} could not be assembled; upload again", "parts"
+            )
     head = blobs.head(upload.key)
     if head is None:
-        raise InvalidInputError(f"output {name!r} has not been uploaded yet (upload {upload_id})", field="upload_id")
+        raise InvalidInputError(
+            f"output {name!r} has not been uploaded yet (upload {upload_id})", field="upload_id"
+        )
     if head.size != upload.size or head.etag != upload.etag:
         blobs.delete(upload.key)
         output_store.delete_upload(upload_id)

@@ -157,7 +157,11 @@ def _allows(policy: dict[str, Any], method_arn: str) -> bool:
 
 
 def _json(status: int, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(payload)}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(payload),
+    }
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -170,7 +174,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         # Without this a keep-alive client waits on delayed ACKs (~40 ms) for each small response.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _handle(self) -> None:
@@ -186,9 +190,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             status, authorizer = self.gateway.authorize(method, split.path, self.headers.get("Authorization"))
             if status != 200:
-                message = "Unauthorized" if status == 401 else "User is not authorized to access this resource"
+                message = (
+                    "Unauthorized" if status == 401 else "User is not authorized to access this resource"
+                )
                 return self._send(_json(status, {"error": "unauthorized", "message": message}))
-        event = self.gateway.event(method, split.path, split.query, headers, body, self.client_address[0], authorizer)
+        event = self.gateway.event(
+            method, split.path, split.query, headers, body, self.client_address[0], authorizer
+        )
         try:
             response = self.gateway.api.invoke(event)
         except Exception:

@@ -81,7 +81,11 @@ class LocalStack:
 
         from stepstore_functions.resources import Deployment
 
-        env = {**_FAKE_AWS_ENV, "AWS_ENDPOINT_URL": self.aws_endpoint_url, **Deployment(stage=STAGE).environment()}
+        env = {
+            **_FAKE_AWS_ENV,
+            "AWS_ENDPOINT_URL": self.aws_endpoint_url,
+            **Deployment(stage=STAGE).environment(),
+        }
         if self.quiet:
             env.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
         self._set_env(env)
@@ -130,7 +134,10 @@ class LocalStack:
                     for i in table.indexes
                 ]
             if table.stream:
-                request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+                request["StreamSpecification"] = {
+                    "StreamEnabled": True,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                }
             dynamodb.create_table(**request)
             if table.ttl_attribute:
                 dynamodb.update_time_to_live(

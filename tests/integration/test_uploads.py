@@ -1,0 +1,78 @@
+"""Uploads that fail part way: nothing is pointed at bytes that are missing or wrong."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import requests
+
+from stepstore import InvalidInputError, NotFoundError, StoreInterface
+from stepstore.client import ApiClient
+
+
+@pytest.fixture
+def api(alice, flow_id) -> ApiClient:
+    StoreInterface(flow_id, step_name="s")
+    return ApiClient.from_environment()
+
+
+def start(api: ApiClient, flow_id: str, payload: bytes) -> dict:
+    return api.post(
+        f"/flows/{flow_id}/steps/s/outputs/out/uploads",
+        {"kind": "bytes", "format": "raw", "size": len(payload), "etag": hashlib.md5(payload).hexdigest()},
+    )
+
+
+def test_an_upload_that_never_happened_cannot_be_committed(api, flow_id):
+    ticket = start(api, flow_id, b"promised bytes")
+    with pytest.raises(InvalidInputError, match="not been uploaded"):
+        api.post(f"/flows/{flow_id}/steps/s/outputs/out/uploads/{ticket['upload_id']}/commit", {"parts": []})
+    with pytest.raises(NotFoundError):
+        StoreInterface(flow_id, step_name="s").get_input("out", step_name="s")
+
+
+def test_bytes_that_do_not_match_the_declared_etag_are_refused_and_removed(api, flow_id, stack):
+    ticket = start(api, flow_id, b"the real thing")
+    put = requests.put(ticket["urls"][0], data=b"something else!", headers=ticket["headers"], timeout=10)
+    assert put.status_code == 200
+    with pytest.raises(InvalidInputError, match="does not match"):
+        api.post(f"/flows/{flow_id}/steps/s/outputs/out/uploads/{ticket['upload_id']}/commit", {"parts": []})
+    with pytest.raises(NotFoundError):
+        StoreInterface(flow_id, step_name="s").get_input("out", step_name="s")
+    # the upload is spent: committing it again finds nothing
+    with pytest.raises(NotFoundError):
+        api.post(f"/flows/{flow_id}/steps/s/outputs/out/uploads/{ticket['upload_id']}/commit", {"parts": []})
+
+
+def test_a_verified_upload_is_tagged_committed(api, flow_id, stack):
+    import boto3
+
+    payload = b"x" * 1000
+    ticket = start(api, flow_id, payload)
+    requests.put(ticket["urls"][0], data=payload, headers=ticket["headers"], timeout=10).raise_for_status()
+    api.post(f"/flows/{flow_id}/steps/s/outputs/out/uploads/{ticket['upload_id']}/commit", {"parts": []})
+    assert StoreInterface(flow_id, step_name="s").get_input("out", step_name="s").getvalue() == payload
+    bucket, key = requests.utils.urlparse(ticket["urls"][0]).path.lstrip("/").split("/", 1)
+    s3 = boto3.client("s3", endpoint_url=stack.aws_endpoint_url)
+    tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    assert tags == [{"Key": "stepstore-state", "Value": "committed"}]
+
+
+def test_another_users_upload_id_is_not_found(api, flow_id, make_user):
+    ticket = start(api, flow_id, b"mine")
+    make_user("bob")
+    StoreInterface(flow_id, step_name="s")
+    with pytest.raises(NotFoundError):
+        ApiClient.from_environment().post(
+            f"/flows/{flow_id}/steps/s/outputs/out/uploads/{ticket['upload_id']}/commit", {"parts": []}
+        )
+
+
+def test_kind_and_format_must_agree(api, flow_id):
+    with pytest.raises(InvalidInputError) as caught:
+        api.post(
+            f"/flows/{flow_id}/steps/s/outputs/out/uploads",
+            {"kind": "dataframe", "format": "raw", "size": 1, "etag": "0" * 32},
+        )
+    assert caught.value.field == "format"
