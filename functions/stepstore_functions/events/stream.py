@@ -1,0 +1,55 @@
+"""The DynamoDB-stream publisher: metadata and links table changes in, StepStore events out.
+
+Subscribed to both tables' streams with ReportBatchItemFailures: when the bus refuses an event,
+the first record it came from is reported, and Lambda retries the batch from there (so a
+subscriber may see an event twice, never miss one; events carry what makes them idempotent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stepstore_functions.events.publisher import publish
+from stepstore_functions.events.records import events_from_stream_record, stream_record_time
+from stepstore_functions.settings import get_settings
+
+logger = Logger(service="stepstore-events")
+tracer = Tracer(service="stepstore-events")
+metrics = Metrics(namespace="StepStore", service="stepstore-events")
+
+
+@logger.inject_lambda_context(log_event=False)  # images hold user data: log keys and counts only
+@metrics.log_metrics(raise_on_empty_metrics=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@event_source(data_class=DynamoDBStreamEvent)
+def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
+    stage = get_settings().stage
+    events = []
+    sources: list[str] = []  # the sequence number of the record each event came from
+    for record in event.records:
+        stream = record.dynamodb
+        if stream is None:
+            continue
+        produced = events_from_stream_record(
+            str(record.event_name.name if record.event_name else ""),
+            stream.old_image or None,
+            stream.new_image or None,
+            stream_record_time(stream.approximate_creation_date_time),
+            stage,
+        )
+        events.extend(produced)
+        sources.extend([str(stream.sequence_number)] * len(produced))
+    failed = publish(events) if events else []
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(events) - len(failed))
+    if failed:
+        metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=len(failed))
+        logger.warning(
+            "bus refused events", extra={"failed": len(failed), "published": len(events) - len(failed)}
+        )
+    # Lambda retries from the lowest reported sequence number of the batch.
+    return {"batchItemFailures": [{"itemIdentifier": sources[i]} for i in sorted(set(failed))]}

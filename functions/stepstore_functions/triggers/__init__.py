@@ -1,0 +1,1 @@
+"""Event-driven flows: Lambda functions that EventBridge rules invoke with StepStore events."""
