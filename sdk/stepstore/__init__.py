@@ -4,6 +4,7 @@ Start with :class:`StoreInterface`. Importing this package does not import panda
 when a DataFrame is first stored or loaded.
 """
 
+from stepstore.assets import Asset, AssetInfo, AssetType, Dataset, Explainer, Model, Schema, SchemaViolation
 from stepstore.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -22,9 +23,14 @@ from stepstore.store import StoreInterface
 __version__ = "0.1.0"
 
 __all__ = [
+    "Asset",
+    "AssetInfo",
+    "AssetType",
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
+    "Dataset",
+    "Explainer",
     "Flow",
     "FlowFailedError",
     "FlowRun",
@@ -32,7 +38,10 @@ __all__ = [
     "ForbiddenError",
     "IntegrityError",
     "InvalidInputError",
+    "Model",
     "NotFoundError",
+    "Schema",
+    "SchemaViolation",
     "ServiceError",
     "StepState",
     "StepStatus",

@@ -52,13 +52,27 @@ def expected_etag(payload: memoryview, part_size: int | None) -> str:
     return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
 
-def upload(api: ApiClient, prefix: str, kind: str, data_format: str, payload: bytes) -> dict[str, Any]:
-    """Upload `payload` for the resource at `prefix` and commit it; returns the committed pointer."""
+def upload(
+    api: ApiClient,
+    prefix: str,
+    kind: str,
+    data_format: str,
+    payload: bytes,
+    *,
+    fields: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Upload `payload` for the resource at `prefix` and commit it; returns the committed pointer.
+
+    `fields` go into the start request beside the size and ETag (an asset's label, say);
+    `progress` is called with the number of bytes each finished PUT sent.
+    """
     view = memoryview(payload)
     part_size = plan_parts(len(view))
     ticket = api.post(
         f"{prefix}/uploads",
         {
+            **(fields or {}),
             "kind": kind,
             "format": data_format,
             "size": len(view),
@@ -69,32 +83,48 @@ def upload(api: ApiClient, prefix: str, kind: str, data_format: str, payload: by
     headers = ticket.get("headers") or {}
     urls = ticket["urls"]
     if len(urls) == 1:
-        _put(urls[0], view, headers)
+        _put(urls[0], view, headers, progress)
         parts: list[dict[str, Any]] = []
     else:
         size = ticket["part_size"]
         chunks = [(n, url, view[(n - 1) * size : n * size]) for n, url in enumerate(urls, start=1)]
         with ThreadPoolExecutor(max_workers=min(PARALLEL_PARTS, len(chunks))) as pool:
-            etags = list(pool.map(lambda c: _put(c[1], c[2], headers), chunks))
+            etags = list(pool.map(lambda c: _put(c[1], c[2], headers, progress), chunks))
         parts = [{"part_number": n, "etag": etag} for (n, _, _), etag in zip(chunks, etags, strict=True)]
     return api.post(f"{prefix}/uploads/{ticket['upload_id']}/commit", {"parts": parts})
 
 
-def _put(url: str, body: memoryview, headers: dict[str, str]) -> str:
+def _put(
+    url: str, body: memoryview, headers: dict[str, str], progress: Callable[[int], None] | None = None
+) -> str:
     def attempt() -> requests.Response:
         return _s3_session().put(
             url, data=body.tobytes(), headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
         )
 
-    return _with_retries("upload", attempt).headers.get("ETag", "").strip('"')
+    etag = _with_retries("upload", attempt).headers.get("ETag", "").strip('"')
+    if progress is not None:
+        progress(len(body))
+    return etag
 
 
-def download(url: str, size: int, etag: str) -> bytes:
-    """The object's bytes, checked against the size and ETag its pointer recorded."""
+def download(url: str, size: int, etag: str, *, progress: Callable[[int], None] | None = None) -> bytes:
+    """The object's bytes, checked against the size and ETag its pointer recorded.
+
+    With `progress`, the body streams in and `progress` is called with each chunk's length.
+    """
     response = _with_retries(
-        "download", lambda: _s3_session().get(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        "download",
+        lambda: _s3_session().get(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), stream=progress is not None),
     )
-    body = response.content
+    if progress is None:
+        body = response.content
+    else:
+        chunks = []
+        for chunk in response.iter_content(chunk_size=1024 * 1024):
+            chunks.append(chunk)
+            progress(len(chunk))
+        body = b"".join(chunks)
     got_etag = response.headers.get("ETag", "").strip('"')
     if len(body) != size or (got_etag and got_etag != etag):
         raise IntegrityError(

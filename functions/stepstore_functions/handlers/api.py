@@ -8,12 +8,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stepstore_functions.handlers import flows, outputs, users
+from stepstore_functions.handlers import assets, connections, fixtures, flows, outputs, users
 from stepstore_functions.models.api import Health
 from stepstore_functions.models.errors import DomainError
 
@@ -31,7 +30,7 @@ tracer = Tracer(service="stepstore-api")
 metrics = Metrics(namespace="StepStore", service="stepstore-api")
 
 app = APIGatewayRestResolver(enable_validation=True)
-for route_group in (users, flows, outputs):
+for route_group in (users, flows, outputs, assets, connections, fixtures):
     app.include_router(route_group.router)
 
 
@@ -68,6 +67,9 @@ def health() -> Health:
 
 def openapi_json() -> str:
     """The OpenAPI document, generated from the routes (checked in as openapi.json)."""
+    # Imported here: the OpenAPI models cost ~100 ms of import that a cold start need not pay.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,

@@ -1,0 +1,364 @@
+"""Assets: typed, versioned objects that outlive flows; saved all or nothing, shared read-only."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from stepstore_functions.dal import assets as asset_store
+from stepstore_functions.dal import users as user_store
+from stepstore_functions.dal.blobs import BlobStore
+from stepstore_functions.logic.outputs import Ticket, _part_count
+from stepstore_functions.models.assets import (
+    MAX_LINKS,
+    MAX_METADATA_BYTES,
+    AssetDraft,
+    AssetShare,
+    AssetType,
+    AssetVersion,
+    PendingAssetUpload,
+    valid_asset_id,
+    valid_label,
+)
+from stepstore_functions.models.domain import Actor, valid_user_name
+from stepstore_functions.models.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from stepstore_functions.settings import get_settings
+
+MAX_LISTED_ASSETS = 1000
+
+
+@dataclass(frozen=True)
+class ReadableAsset:
+    record: AssetVersion
+    url: str | None
+
+
+def _asset_blobs() -> BlobStore:
+    settings = get_settings()
+    return BlobStore(settings.assets_bucket, settings.presign_seconds)
+
+
+def _readable(record: AssetVersion) -> ReadableAsset:
+    return ReadableAsset(record=record, url=_asset_blobs().presign_download(record.key))
+
+
+def _check_draft(draft: AssetDraft) -> None:
+    valid_label("label", draft.label)
+    if draft.name is not None:
+        valid_label("name", draft.name)
+    if len(draft.links) > MAX_LINKS:
+        raise InvalidInputError(
+            f"an asset may link at most {MAX_LINKS} assets, got {len(draft.links)}", "links"
+        )
+    for link_label in draft.links:
+        valid_label("links", link_label)
+    try:
+        encoded = json.dumps([draft.metadata, draft.attributes, draft.links, draft.description])
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"asset metadata is not JSON: {error}", field="metadata") from error
+    if len(encoded.encode()) > MAX_METADATA_BYTES:
+        raise InvalidInputError(
+            f"asset metadata, attributes and links take {len(encoded.encode())} bytes as JSON; "
+            f"the limit is {MAX_METADATA_BYTES}",
+            field="metadata",
+        )
+
+
+def _visible_head(actor: Actor, asset_id: str) -> AssetVersion:
+    """The asset if the actor owns it or it is shared with them; otherwise not found, disclosing nothing."""
+    valid_asset_id(asset_id)
+    head = asset_store.get_head(asset_id)
+    if head is None or (head.owner != actor.user and not asset_store.has_share(asset_id, actor.user)):
+        raise NotFoundError(f"asset {asset_id} not found")
+    return head
+
+
+def _owned_head(actor: Actor, asset_id: str, doing: str) -> AssetVersion:
+    head = _visible_head(actor, asset_id)
+    if head.owner != actor.user:
+        raise ForbiddenError(
+            f"asset {asset_id} is shared with {actor.user!r} read-only; only its owner may {doing}"
+        )
+    return head
+
+
+def _check_save_target(actor: Actor, draft: AssetDraft, overwrite: bool, asset_id: str | None) -> None:
+    """Refuse a save that would be refused at commit, before any bytes are sent."""
+    holder = asset_store.find_by_label(actor.user, draft.asset_type, draft.label)
+    if asset_id is not None:
+        _owned_head(actor, asset_id, "add versions to it")
+        if not overwrite:
+            raise ConflictError(f"asset {asset_id} exists; save with overwrite=True to add a version to it")
+        if holder is not None and holder != asset_id:
+            raise ConflictError(
+                f"label {draft.label!r} of type {draft.asset_type.value!r} belongs to asset {holder}, "
+                f"not to asset {asset_id}"
+            )
+    elif holder is not None and not overwrite:
+        raise ConflictError(
+            f"asset {holder} already has label {draft.label!r} and type {draft.asset_type.value!r}; "
+            "save with overwrite=True to add a version"
+        )
+    for link_label, linked_id in draft.links.items():
+        try:
+            _visible_head(actor, linked_id)
+        except (NotFoundError, InvalidInputError) as error:
+            raise InvalidInputError(
+                f"link {link_label!r} names asset {linked_id!r}: {error}", field="links"
+            ) from error
+
+
+def start_upload(
+    actor: Actor,
+    draft: AssetDraft,
+    size: int,
+    etag: str,
+    part_size: int | None,
+    overwrite: bool,
+    asset_id: str | None,
+) -> Ticket:
+    """Presigned URLs for a new asset version's bytes; nothing is visible until `commit_upload`."""
+    _check_draft(draft)
+    _check_save_target(actor, draft, overwrite, asset_id)
+    part_count = _part_count(size, etag, part_size)
+    upload_id = uuid.uuid4().hex
+    key = f"assets/{actor.user}/{upload_id}"
+    presigned = _asset_blobs().presign_upload(key, part_count)
+    settings = get_settings()
+    asset_store.create_upload(
+        PendingAssetUpload(
+            upload_id=upload_id,
+            owner=actor.user,
+            draft=draft,
+            key=key,
+            size=size,
+            etag=etag,
+            part_count=part_count,
+            multipart_id=presigned.multipart_id,
+            overwrite=overwrite,
+            target_asset_id=asset_id,
+        ),
+        settings.upload_ttl_seconds,
+    )
+    return Ticket(
+        upload_id=upload_id,
+        urls=presigned.urls,
+        part_size=part_size if part_count > 1 else None,
+        headers=presigned.headers,
+        expires_in=settings.presign_seconds,
+    )
+
+
+def commit_upload(actor: Actor, upload_id: str, parts: list[tuple[int, str]]) -> AssetVersion:
+    """Make the uploaded version visible, once its object is complete and matches size and ETag.
+
+    Anything that fails here (mismatched bytes, a conflict that appeared meanwhile) deletes the
+    object and writes no metadata, so a save is all or nothing.
+    """
+    upload = asset_store.get_upload(upload_id)
+    if upload is None or upload.owner != actor.user:
+        raise NotFoundError(f"asset upload {upload_id!r} not found")
+    blobs = _asset_blobs()
+    label = upload.draft.label
+
+    def discard() -> None:
+        asset_store.purge_object(blobs.bucket, upload.key)
+        asset_store.delete_upload(upload_id)
+
+    if upload.multipart_id is not None:
+        if len(parts) != upload.part_count:
+            raise InvalidInputError(
+                f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts"
+            )
+        if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
+            blobs.abort_multipart(upload.key, upload.multipart_id)
+            asset_store.delete_upload(upload_id)
+            raise InvalidInputError(
+                f"the parts of asset {label!r} could not be assembled; save again", "parts"
+            )
+    head = blobs.head(upload.key)
+    if head is None:
+        raise InvalidInputError(
+            f"asset {label!r} has not been uploaded yet (upload {upload_id})", field="upload_id"
+        )
+    if head.size != upload.size or head.etag != upload.etag:
+        discard()
+        raise InvalidInputError(
+            f"uploaded object for asset {label!r} does not match: {head.size} bytes with ETag {head.etag}, "
+            f"declared {upload.size} bytes with ETag {upload.etag}",
+            field="etag",
+        )
+    # Retag before the metadata exists: a failed commit leaves an orphan object, never a dangling item.
+    blobs.mark_committed(upload.key)
+    try:
+        record = asset_store.save_version(
+            actor.user,
+            uuid.uuid4().hex,
+            upload.draft,
+            upload.size,
+            upload.etag,
+            upload.key,
+            upload.overwrite,
+            upload.target_asset_id,
+        )
+    except (ConflictError, NotFoundError):
+        discard()
+        raise
+    asset_store.delete_upload(upload_id)
+    return record
+
+
+def get_asset_by_id(actor: Actor, asset_id: str, version: int | None = None) -> ReadableAsset:
+    """The asset's current version (or `version`), if the actor may read it."""
+    head = _visible_head(actor, asset_id)
+    if version is None or version == head.version:
+        return _readable(head)
+    found = asset_store.get_version(asset_id, version)
+    if found is None:
+        raise NotFoundError(f"asset {asset_id} has no version {version} (its latest is {head.version})")
+    return _readable(found)
+
+
+def list_versions(actor: Actor, asset_id: str) -> list[AssetVersion]:
+    """Every version of the asset, newest first."""
+    _visible_head(actor, asset_id)
+    return asset_store.versions(asset_id)
+
+
+def _candidate_heads(
+    actor: Actor, label: str | None, asset_type: AssetType | None, name: str | None, asset_id: str | None
+) -> list[AssetVersion]:
+    """Current versions of the assets the actor may read that match label and type (not yet name)."""
+    if asset_id is not None:
+        heads = [_visible_head(actor, asset_id)]
+    else:
+        if label is not None and asset_type is not None:
+            own_id = asset_store.find_by_label(actor.user, asset_type, label)
+            own = asset_store.get_heads([own_id]) if own_id else []
+        elif name is not None:
+            own = asset_store.owned_heads_named(actor.user, name)
+        else:
+            own = asset_store.owned_heads(actor.user)
+        shared = asset_store.get_heads(asset_store.shared_with(actor.user, asset_type, label))
+        heads = own + shared
+    return [
+        h
+        for h in heads
+        if (label is None or h.draft.label == label)
+        and (asset_type is None or h.draft.asset_type is asset_type)
+    ]
+
+
+def list_assets(
+    actor: Actor,
+    label: str | None = None,
+    asset_type: AssetType | None = None,
+    name: str | None = None,
+    asset_id: str | None = None,
+    limit: int = MAX_LISTED_ASSETS,
+) -> list[ReadableAsset]:
+    """The current version of every asset the actor owns or was shared that matches, newest first.
+
+    Each with a download URL (presigning is local signing, no request), so a client can load them all.
+    """
+    heads = _candidate_heads(actor, label, asset_type, name, asset_id)
+    matching = [h for h in heads if name is None or h.draft.name == name]
+    matching.sort(key=lambda h: h.created_at, reverse=True)
+    return [_readable(h) for h in matching[: min(max(limit, 1), MAX_LISTED_ASSETS)]]
+
+
+def find_asset(
+    actor: Actor,
+    label: str | None = None,
+    asset_type: AssetType | None = None,
+    name: str | None = None,
+    time_created: datetime | None = None,
+    asset_id: str | None = None,
+) -> ReadableAsset:
+    """The newest version, of any asset the actor may read, that matches every filter given.
+
+    Name and time_created match older versions too: an asset whose current version was renamed is
+    still found by the name one of its versions had.
+    """
+    if label is None and asset_type is None and asset_id is None:
+        raise InvalidInputError("give a label or a type (or an asset_id) to find an asset", field="label")
+    when = _as_utc(time_created) if time_created is not None else None
+    heads = _candidate_heads(actor, label, asset_type, None, asset_id)
+    best: AssetVersion | None = None
+    for head in heads:
+        if (name is None or head.draft.name == name) and (when is None or head.created_at == when):
+            found: AssetVersion | None = head
+        elif name is None and when is None:
+            found = None
+        else:
+            found = next(
+                (
+                    v
+                    for v in asset_store.versions(head.asset_id)
+                    if (name is None or v.draft.name == name) and (when is None or v.created_at == when)
+                ),
+                None,
+            )
+        if found is not None and (best is None or found.created_at > best.created_at):
+            best = found
+    if best is None:
+        raise NotFoundError(f"no asset matches {_describe(label, asset_type, name, time_created, asset_id)}")
+    return _readable(best)
+
+
+def _describe(
+    label: str | None,
+    asset_type: AssetType | None,
+    name: str | None,
+    when: datetime | None,
+    asset_id: str | None,
+) -> str:
+    given = {
+        "label": label,
+        "type": asset_type.value if asset_type else None,
+        "name": name,
+        "asset_id": asset_id,
+    }
+    parts = [f"{k}={v!r}" for k, v in given.items() if v is not None]
+    if when is not None:
+        parts.append(f"time_created={when.isoformat()}")
+    return ", ".join(parts)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def delete_asset(actor: Actor, asset_id: str) -> int:
+    """Delete every version's metadata and object; returns how many versions there were."""
+    _owned_head(actor, asset_id, "delete it")
+    removed = asset_store.delete_asset(asset_id)
+    bucket = _asset_blobs().bucket
+    for record in removed:
+        asset_store.purge_object(bucket, record.key)
+    return len(removed)
+
+
+def share_asset(actor: Actor, asset_id: str, grantee: str) -> AssetShare:
+    """Let `grantee` read every version of the asset (not change or delete it)."""
+    head = _owned_head(actor, asset_id, "share it")
+    valid_user_name("user", grantee)
+    if grantee == actor.user:
+        raise InvalidInputError(f"asset {asset_id} is already yours, {grantee!r}", field="user")
+    if user_store.get_user(grantee) is None:
+        raise NotFoundError(f"user {grantee!r} not found")
+    return asset_store.put_share(head, grantee)
+
+
+def unshare_asset(actor: Actor, asset_id: str, grantee: str) -> None:
+    _owned_head(actor, asset_id, "change who it is shared with")
+    valid_user_name("user", grantee)
+    if not asset_store.delete_share(asset_id, grantee):
+        raise NotFoundError(f"asset {asset_id} is not shared with {grantee!r}")
+
+
+def list_shares(actor: Actor, asset_id: str) -> list[AssetShare]:
+    _owned_head(actor, asset_id, "see who it is shared with")
+    return asset_store.shares_of(asset_id)
