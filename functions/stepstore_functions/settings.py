@@ -20,6 +20,8 @@ class Settings(BaseModel):
     presign_seconds: int = Field(default=900, alias="PRESIGN_SECONDS", ge=60, le=43200)
     # Uploads that are not committed within this time are forgotten (their objects expire too).
     upload_ttl_seconds: int = Field(default=86400, alias="UPLOAD_TTL_SECONDS", ge=60)
+    # Buckets besides the fixtures bucket that `get_s3_asset` may presign reads from, comma-separated.
+    readable_buckets: str = Field(default="", alias="STEPSTORE_READABLE_BUCKETS")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,238 @@
+"""Connection records and shares in the metadata table (credentials are in Secrets Manager).
+
+pk=CONN#<owner>#<name>, sk=CONN          the connection; gsi1 lists an owner's connections by name,
+                                         gsi2 finds one by its id
+pk=CONN#<owner>#<name>, sk=SHARE#<user>  a share; gsi1 (CONNSHARED#<user>) lists what is shared
+                                         with <user>, so that is a query, never a scan
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from stepstore_functions.dal.tables import _MetadataModel, on_metadata_table, transaction, utcnow
+from stepstore_functions.models.connections import Connection, ConnectionKind
+from stepstore_functions.models.errors import ConflictError
+
+SHARE_PREFIX = "SHARE#"
+
+
+class _ByGsi1(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _ByGsi2(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+@on_metadata_table
+class ConnectionItem(_MetadataModel):
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    connection_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    version = NumberAttribute(default=1)
+    credential_fields = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    updated_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    by_owner = _ByGsi1()
+    by_id = _ByGsi2()
+
+
+@on_metadata_table
+class ConnectionShareItem(_MetadataModel):
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    owner = UnicodeAttribute()
+    name = UnicodeAttribute()
+    grantee = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_grantee = _ByGsi1()
+
+
+def connection_pk(owner: str, name: str) -> str:
+    return f"CONN#{owner}#{name}"
+
+
+def _connection(item: ConnectionItem, shared_with: tuple[str, ...] = ()) -> Connection:
+    return Connection(
+        connection_id=item.connection_id,
+        owner=item.owner,
+        name=item.name,
+        kind=ConnectionKind(item.kind),
+        description=item.description or "",
+        version=int(item.version),
+        credential_fields=tuple(item.credential_fields or ()),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        shared_with=shared_with,
+    )
+
+
+def create(
+    connection_id: str, owner: str, name: str, kind: ConnectionKind, description: str, fields: list[str]
+) -> Connection:
+    """Claim the name for the owner; a taken name is a conflict."""
+    now = utcnow()
+    item = ConnectionItem(
+        pk=connection_pk(owner, name),
+        sk="CONN",
+        connection_id=connection_id,
+        owner=owner,
+        name=name,
+        kind=kind.value,
+        description=description,
+        version=1,
+        credential_fields=fields,
+        created_at=now,
+        updated_at=now,
+        gsi1pk=f"CONNS#{owner}",
+        gsi1sk=name,
+        gsi2pk=f"CONNID#{connection_id}",
+        gsi2sk="CONN",
+    )
+    try:
+        item.save(condition=ConnectionItem.pk.does_not_exist())
+    except PutError as error:
+        if _is_condition_failure(error):
+            raise ConflictError(f"connection {name!r} already exists") from error
+        raise
+    return _connection(item)
+
+
+def get(owner: str, name: str) -> Connection | None:
+    try:
+        return _connection(ConnectionItem.get(connection_pk(owner, name), "CONN", consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def find_by_id(connection_id: str) -> Connection | None:
+    for item in ConnectionItem.by_id.query(f"CONNID#{connection_id}", limit=1):
+        return _connection(item)
+    return None
+
+
+def shares(owner: str, name: str) -> tuple[str, ...]:
+    pk = connection_pk(owner, name)
+    found = ConnectionShareItem.query(
+        pk, ConnectionShareItem.sk.startswith(SHARE_PREFIX), consistent_read=True
+    )
+    return tuple(sorted(item.grantee for item in found))
+
+
+def is_shared_with(owner: str, name: str, user: str) -> bool:
+    try:
+        ConnectionShareItem.get(connection_pk(owner, name), f"{SHARE_PREFIX}{user}", consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
+def list_owned(owner: str) -> list[Connection]:
+    return [_connection(item) for item in ConnectionItem.by_owner.query(f"CONNS#{owner}")]
+
+
+def list_shared_with(user: str) -> list[Connection]:
+    """Connections shared with `user` that still exist, found through the grantee index."""
+    keys = [
+        (connection_pk(s.owner, s.name), "CONN")
+        for s in ConnectionShareItem.by_grantee.query(f"CONNSHARED#{user}")
+    ]
+    if not keys:
+        return []
+    found = [_connection(item) for item in ConnectionItem.batch_get(keys)]
+    return sorted(found, key=lambda c: (c.owner, c.name))
+
+
+def update(
+    owner: str,
+    name: str,
+    kind: ConnectionKind | None,
+    description: str | None,
+    fields: list[str] | None,
+) -> Connection | None:
+    """Apply the changes and bump the version; None when the connection is gone."""
+    item = ConnectionItem(pk=connection_pk(owner, name), sk="CONN")
+    actions = [ConnectionItem.version.add(1), ConnectionItem.updated_at.set(utcnow())]
+    if kind is not None:
+        actions.append(ConnectionItem.kind.set(kind.value))
+    if description is not None:
+        actions.append(ConnectionItem.description.set(description))
+    if fields is not None:
+        actions.append(ConnectionItem.credential_fields.set(fields))
+    try:
+        item.update(actions=actions, condition=ConnectionItem.pk.exists())
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            return None
+        raise
+    return _connection(item)
+
+
+def share(owner: str, name: str, grantee: str) -> bool:
+    """Record the share if the connection still exists; False when it does not."""
+    pk = connection_pk(owner, name)
+    item = ConnectionShareItem(
+        pk=pk,
+        sk=f"{SHARE_PREFIX}{grantee}",
+        owner=owner,
+        name=name,
+        grantee=grantee,
+        gsi1pk=f"CONNSHARED#{grantee}",
+        gsi1sk=f"{owner}#{name}",
+    )
+    try:
+        with transaction() as tx:
+            tx.condition_check(ConnectionItem, pk, "CONN", condition=ConnectionItem.pk.exists())
+            tx.save(item)
+    except TransactWriteError:
+        return False
+    return True
+
+
+def unshare(owner: str, name: str, grantee: str) -> None:
+    ConnectionShareItem(pk=connection_pk(owner, name), sk=f"{SHARE_PREFIX}{grantee}").delete()
+
+
+def delete(owner: str, name: str) -> bool:
+    """Delete the connection (first, so access ends at once) and its shares; False when it was gone."""
+    pk = connection_pk(owner, name)
+    try:
+        ConnectionItem(pk=pk, sk="CONN").delete(condition=ConnectionItem.pk.exists())
+    except DeleteError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    found = list(ConnectionShareItem.query(pk, ConnectionShareItem.sk.startswith(SHARE_PREFIX)))
+    with ConnectionShareItem.batch_write() as batch:
+        for item in found:
+            batch.delete(item)
+    return True
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -1,0 +1,112 @@
+"""Fixture files in the fixtures bucket, and the uploads that precede them (metadata table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+
+from stepstore_functions.dal.clients import client
+from stepstore_functions.dal.tables import _MetadataModel, on_metadata_table, utcnow
+
+
+@on_metadata_table
+class FixtureUploadItem(_MetadataModel):
+    """pk=FIXUPLOAD#<id>, sk=FIXUPLOAD: a fixture upload handed out but not yet committed; expires by TTL."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    key = UnicodeAttribute()
+    staging_key = UnicodeAttribute()
+    uploader = UnicodeAttribute()
+    size = NumberAttribute()
+    etag = UnicodeAttribute()
+    part_count = NumberAttribute()
+    multipart_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class FixtureUpload:
+    upload_id: str
+    key: str
+    staging_key: str
+    uploader: str
+    size: int
+    etag: str
+    part_count: int
+    multipart_id: str | None
+
+
+def list_objects(bucket: str, prefix: str, limit: int, s3: Any = None) -> tuple[list[StoredObject], bool]:
+    """Up to `limit` objects under `prefix`, in key order, and whether more matched."""
+    s3 = s3 or client("s3")
+    found: list[StoredObject] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for entry in page.get("Contents", []):
+            if len(found) == limit:
+                return found, True
+            found.append(
+                StoredObject(
+                    key=entry["Key"],
+                    size=int(entry["Size"]),
+                    etag=str(entry.get("ETag", "")).strip('"'),
+                    last_modified=entry["LastModified"],
+                )
+            )
+    return found, False
+
+
+def copy_object(bucket: str, source_key: str, key: str, s3: Any = None) -> None:
+    """Server-side copy within the bucket (multipart for objects past 5 GB)."""
+    (s3 or client("s3")).copy({"Bucket": bucket, "Key": source_key}, bucket, key)
+
+
+def create_upload(upload: FixtureUpload, ttl_seconds: int) -> None:
+    FixtureUploadItem(
+        pk=f"FIXUPLOAD#{upload.upload_id}",
+        sk="FIXUPLOAD",
+        key=upload.key,
+        staging_key=upload.staging_key,
+        uploader=upload.uploader,
+        size=upload.size,
+        etag=upload.etag,
+        part_count=upload.part_count,
+        multipart_id=upload.multipart_id,
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+    ).save()
+
+
+def get_upload(upload_id: str) -> FixtureUpload | None:
+    try:
+        item = FixtureUploadItem.get(f"FIXUPLOAD#{upload_id}", "FIXUPLOAD", consistent_read=True)
+    except DoesNotExist:
+        return None
+    if item.expires_at is not None and item.expires_at < utcnow():
+        return None  # TTL deletes lazily; an expired upload is gone as far as callers can tell
+    return FixtureUpload(
+        upload_id=upload_id,
+        key=item.key,
+        staging_key=item.staging_key,
+        uploader=item.uploader,
+        size=int(item.size),
+        etag=item.etag,
+        part_count=int(item.part_count),
+        multipart_id=item.multipart_id,
+    )
+
+
+def delete_upload(upload_id: str) -> None:
+    FixtureUploadItem(pk=f"FIXUPLOAD#{upload_id}", sk="FIXUPLOAD").delete()
