@@ -37,13 +37,38 @@ def _pandas() -> Any | None:
     return sys.modules.get("pandas")
 
 
-def encode(data: Any, what: str = "data") -> Encoded:
-    """Serialise `data`; unsupported or unserialisable values raise InvalidInputError (a ValueError)."""
+# Rows per Parquet row group: small enough that a streamed upload starts early, large enough
+# that columns still compress and read well.
+ROW_GROUP_ROWS = 256 * 1024
+
+
+def arrow_table(data: Any, what: str = "data") -> tuple[str, Any] | None:
+    """(kind, pyarrow Table) for a DataFrame or Series, None for anything else."""
     pd = _pandas()
     if pd is not None and isinstance(data, pd.DataFrame):
-        return Encoded("dataframe", "parquet", _frame_to_parquet(data, what))
+        return "dataframe", _frame_table(data, what)
     if pd is not None and isinstance(data, pd.Series):
-        return Encoded("series", "parquet", _series_to_parquet(data, what))
+        return "series", _series_table(data, what)
+    return None
+
+
+def write_parquet(table: Any, sink: Any) -> None:
+    """Write `table` to the file `sink` one row group at a time (so a streaming sink can send early)."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(sink, table.schema) as writer:
+        for offset in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
+            writer.write_table(table.slice(offset, ROW_GROUP_ROWS))
+
+
+def encode(data: Any, what: str = "data") -> Encoded:
+    """Serialise `data`; unsupported or unserialisable values raise InvalidInputError (a ValueError)."""
+    tabular = arrow_table(data, what)
+    if tabular is not None:
+        kind, table = tabular
+        sink = io.BytesIO()
+        write_parquet(table, sink)
+        return Encoded(kind, "parquet", sink.getvalue())
     if isinstance(data, io.BytesIO):
         return Encoded("bytes", "raw", data.getvalue())
     if isinstance(data, bool):
@@ -72,9 +97,10 @@ def decode(kind: str, data_format: str, payload: bytes) -> Any:
         value = json.loads(payload)
         return float(value) if kind == "float" else value
     if data_format == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(io.BytesIO(payload))
+        table = pq.read_table(pa.BufferReader(payload))
         if kind == "series":
             return _series_from_table(table)
         return table.to_pandas()
@@ -112,9 +138,8 @@ def _check_exact_json(value: Any, path: str) -> None:
     )
 
 
-def _frame_to_parquet(frame: Any, what: str) -> bytes:
+def _frame_table(frame: Any, what: str) -> Any:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     bad = [c for c in frame.columns if not isinstance(c, str)]
     if bad:
@@ -123,31 +148,26 @@ def _frame_to_parquet(frame: Any, what: str) -> bytes:
             f"({type(bad[0]).__name__})"
         )
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=True)
+        # preserve_index=None: a RangeIndex is kept as metadata (and comes back a RangeIndex),
+        # any other index as columns.
+        return pa.Table.from_pandas(frame, preserve_index=None)
     except (pa.ArrowException, TypeError, ValueError) as error:
         raise InvalidInputError(f"cannot store {what} as Parquet: {error}") from error
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return sink.getvalue()
 
 
-def _series_to_parquet(series: Any, what: str) -> bytes:
+def _series_table(series: Any, what: str) -> Any:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     column = series.name if isinstance(series.name, str) else _UNNAMED_SERIES_COLUMN
     try:
-        table = pa.Table.from_pandas(series.to_frame(name=column), preserve_index=True)
+        table = pa.Table.from_pandas(series.to_frame(name=column), preserve_index=None)
     except (pa.ArrowException, TypeError, ValueError) as error:
         raise InvalidInputError(f"cannot store {what} as Parquet: {error}") from error
     if series.name is not None and not isinstance(series.name, str):
         _check_exact_json(series.name, f"{what}.name")
     meta = dict(table.schema.metadata or {})
     meta[_SERIES_META_KEY] = json.dumps({"name": series.name}).encode()
-    table = table.replace_schema_metadata(meta)
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return sink.getvalue()
+    return table.replace_schema_metadata(meta)
 
 
 def _series_from_table(table: Any) -> Any:

@@ -6,7 +6,7 @@ import math
 import numbers
 from typing import Any
 
-from stepstore import formats, transfer
+from stepstore import formats, streaming, transfer
 from stepstore.client import ApiClient, segment
 from stepstore.errors import InvalidInputError, NotFoundError
 from stepstore.status import FlowStatus, StepState, StepStatus
@@ -69,8 +69,22 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
         exactly (JSON); BytesIO comes back byte for byte. Anything else raises ValueError naming its type,
         and nothing is stored.
         """
-        encoded = formats.encode(data, what=f"output {name!r}")
+        what = f"output {name!r}"
         prefix = f"{self._step_path()}/outputs/{segment(name)}"
+        tabular = formats.arrow_table(data, what)
+        if tabular is not None and tabular[1].nbytes > transfer.SINGLE_PUT_MAX:
+            # Large frames: encode row groups while earlier ones are already on their way to S3.
+            kind, table = tabular
+            streaming.upload_stream(
+                self._api,
+                prefix,
+                kind,
+                "parquet",
+                lambda sink: formats.write_parquet(table, sink),
+                table.nbytes,
+            )
+            return
+        encoded = formats.encode(data, what=what)
         if encoded.format == "json" and len(encoded.payload) <= MAX_INLINE_BYTES:
             self._api.put(prefix, {"kind": encoded.kind, "value_json": encoded.json_text})
         else:

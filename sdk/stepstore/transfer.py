@@ -115,10 +115,11 @@ def download(url: str, size: int, etag: str, *, progress: Callable[[int], None] 
     """
     response = _with_retries(
         "download",
-        lambda: _s3_session().get(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), stream=progress is not None),
+        lambda: _s3_session().get(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), stream=True),
     )
     if progress is None:
-        body = response.content
+        # One read of the whole body: requests' .content would join it from 10 KB chunks.
+        body = response.raw.read(decode_content=True)
     else:
         chunks = []
         for chunk in response.iter_content(chunk_size=1024 * 1024):

@@ -134,3 +134,57 @@ def test_invalid_names_are_422_naming_the_field(step):
     with pytest.raises(InvalidInputError) as caught:
         StoreInterface("flow#1", step_name="s")
     assert caught.value.field == "flow_id"
+
+
+def test_a_large_frame_streams_into_a_multipart_upload_and_round_trips(step, flow_id):
+    rows = 600_000
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(rows, dtype="int64"),
+            "x": np.random.default_rng(1).random(rows),
+            "y": np.random.default_rng(2).random(rows),
+            "word": pd.Series(np.arange(rows) % 997).map("w{}".format),
+        }
+    )
+    step.save_output(frame, "streamed")
+    (listed,) = [o for o in step.list_outputs() if o["name"] == "streamed"]
+    assert "-" in listed["etag"]  # assembled from parts
+    pd.testing.assert_frame_equal(reread(flow_id, "streamed"), frame)
+
+
+def test_a_stream_longer_than_its_size_hint_asks_for_more_part_urls(step, flow_id):
+    from stepstore import streaming
+    from stepstore.client import ApiClient, segment
+
+    payload = os.urandom(12 * 1024 * 1024)
+    prefix = f"/flows/{segment(flow_id)}/steps/produce/outputs/hinted"
+
+    def produce(sink):
+        for offset in range(0, len(payload), 1_000_000):
+            sink.write(payload[offset : offset + 1_000_000])
+
+    streaming.upload_stream(
+        ApiClient.from_environment(), prefix, "bytes", "raw", produce, size_hint=1, part_size=5 * 1024 * 1024
+    )
+    assert reread(flow_id, "hinted").getvalue() == payload
+
+
+def test_a_failing_producer_commits_nothing(step, flow_id):
+    from stepstore import streaming
+    from stepstore.client import ApiClient, segment
+
+    def produce(sink):
+        sink.write(os.urandom(6 * 1024 * 1024))
+        raise RuntimeError("writer died")
+
+    with pytest.raises(RuntimeError, match="writer died"):
+        streaming.upload_stream(
+            ApiClient.from_environment(),
+            f"/flows/{segment(flow_id)}/steps/produce/outputs/dead",
+            "bytes",
+            "raw",
+            produce,
+            size_hint=1,
+            part_size=5 * 1024 * 1024,
+        )
+    assert step.list_outputs() == []

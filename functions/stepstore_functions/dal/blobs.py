@@ -41,9 +41,10 @@ class BlobStore:
     def s3(self) -> Any:
         return self._s3 or client("s3")
 
-    def presign_upload(self, key: str, part_count: int) -> PresignedUpload:
+    def presign_upload(self, key: str, part_count: int, multipart: bool | None = None) -> PresignedUpload:
+        """URLs for `part_count` parts; one part is a single PUT unless `multipart` says otherwise."""
         s3 = self.s3
-        if part_count <= 1:
+        if not (part_count > 1 if multipart is None else multipart):
             url = s3.generate_presigned_url(
                 "put_object",
                 Params={"Bucket": self.bucket, "Key": key, "Tagging": STAGING_TAGGING},
@@ -53,15 +54,18 @@ class BlobStore:
         multipart_id = s3.create_multipart_upload(Bucket=self.bucket, Key=key, Tagging=STAGING_TAGGING)[
             "UploadId"
         ]
-        urls = [
-            s3.generate_presigned_url(
+        urls = self.presign_parts(key, multipart_id, 1, part_count)
+        return PresignedUpload(urls=urls, headers={}, multipart_id=multipart_id)
+
+    def presign_parts(self, key: str, multipart_id: str, first: int, count: int) -> list[str]:
+        return [
+            self.s3.generate_presigned_url(
                 "upload_part",
                 Params={"Bucket": self.bucket, "Key": key, "UploadId": multipart_id, "PartNumber": number},
                 ExpiresIn=self.presign_seconds,
             )
-            for number in range(1, part_count + 1)
+            for number in range(first, first + count)
         ]
-        return PresignedUpload(urls=urls, headers={}, multipart_id=multipart_id)
 
     def complete_multipart(self, key: str, multipart_id: str, parts: list[tuple[int, str]]) -> bool:
         """Assemble the parts; False when S3 refuses them (missing or mismatched parts)."""

@@ -20,8 +20,9 @@ def client(service: str) -> Any:
 
 def reset() -> None:
     """Forget cached settings, clients and table bindings (the local stack calls this on start)."""
-    from stepstore_functions.dal import tables
+    from stepstore_functions.dal import flows, tables
 
     get_settings.cache_clear()
     client.cache_clear()
     tables.bind_tables()
+    flows.forget_positions()

@@ -10,6 +10,11 @@ from stepstore_functions.models.errors import ConflictError
 
 _APPEND_ATTEMPTS = 8
 
+# A step's position never changes once the step exists (steps are only ever appended), so the
+# positions this execution environment has seen are kept: hot reads then cost one query, not two.
+_POSITIONS: dict[tuple[str, str, str], int] = {}
+_MAX_CACHED_POSITIONS = 50_000
+
 
 def _step(item: StepItem) -> Step:
     return Step(
@@ -27,9 +32,30 @@ def _step(item: StepItem) -> Step:
 
 def get_step(owner: str, flow_id: str, step_name: str) -> Step | None:
     try:
-        return _step(StepItem.get(flow_pk(owner, flow_id), f"STEP#{step_name}", consistent_read=True))
+        step = _step(StepItem.get(flow_pk(owner, flow_id), f"STEP#{step_name}", consistent_read=True))
     except DoesNotExist:
         return None
+    _remember(owner, flow_id, step)
+    return step
+
+
+def step_position(owner: str, flow_id: str, step_name: str) -> int | None:
+    """The step's position in its flow, from memory when this environment has seen it before."""
+    position = _POSITIONS.get((owner, flow_id, step_name))
+    if position is not None:
+        return position
+    step = get_step(owner, flow_id, step_name)
+    return step.position if step is not None else None
+
+
+def forget_positions() -> None:
+    _POSITIONS.clear()
+
+
+def _remember(owner: str, flow_id: str, step: Step) -> None:
+    if len(_POSITIONS) >= _MAX_CACHED_POSITIONS:
+        _POSITIONS.clear()
+    _POSITIONS[(owner, flow_id, step.name)] = step.position
 
 
 def get_flow(owner: str, flow_id: str) -> Flow | None:
@@ -110,7 +136,9 @@ def ensure_step(owner: str, flow_id: str, step_name: str) -> Step:
                         condition=FlowItem.step_count == position,
                     )
                 tx.save(step, condition=StepItem.pk.does_not_exist())
-            return _step(step)
+            created = _step(step)
+            _remember(owner, flow_id, created)
+            return created
         except TransactWriteError:
             raced = get_step(owner, flow_id, step_name)
             if raced is not None:

@@ -130,7 +130,7 @@ def get_upload(upload_id: str) -> PendingUpload | None:
         key=item.key,
         kind=OutputKind(item.kind),
         data_format=DataFormat(item.data_format),
-        size=int(item.size),
+        size=int(item.size) if item.size is not None else None,
         etag=item.etag,
         part_count=int(item.part_count),
         multipart_id=item.multipart_id,

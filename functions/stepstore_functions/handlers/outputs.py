@@ -12,6 +12,8 @@ from stepstore_functions.models.api import (
     InputList,
     OutputList,
     OutputOut,
+    PartUrls,
+    PartUrlsRequest,
     UploadRequest,
     UploadTicket,
 )
@@ -60,6 +62,7 @@ def start_upload(flow_id: str, step_name: str, name: str, body: UploadRequest) -
         body.size,
         body.etag,
         body.part_size,
+        body.part_count,
     )
     return UploadTicket(
         upload_id=ticket.upload_id,
@@ -82,8 +85,29 @@ def commit_upload(flow_id: str, step_name: str, name: str, upload_id: str, body:
         path_value(name),
         path_value(upload_id),
         [(p.part_number, p.etag) for p in body.parts],
+        body.size,
+        body.etag,
     )
     return output_out(pointer)
+
+
+@router.post(
+    f"{STEP}/outputs/<name>/uploads/<upload_id>/parts",
+    summary="More part URLs for a multipart upload whose size was not known at the start",
+)
+def presign_more_parts(
+    flow_id: str, step_name: str, name: str, upload_id: str, body: PartUrlsRequest
+) -> PartUrls:
+    urls = outputs.presign_more_parts(
+        request_actor(router),
+        path_value(flow_id),
+        path_value(step_name),
+        path_value(name),
+        path_value(upload_id),
+        body.first,
+        body.count,
+    )
+    return PartUrls(urls=urls)
 
 
 @router.get(f"{STEP}/outputs/<name>", summary="An output from this step's out-link")

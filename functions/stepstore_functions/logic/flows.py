@@ -25,6 +25,16 @@ def get_step(actor: Actor, flow_id: str, step_name: str) -> Step:
     return step
 
 
+def step_position(actor: Actor, flow_id: str, step_name: str) -> int:
+    """Where the step stands in its flow; cheaper than get_step when nothing else is needed."""
+    valid_name("flow_id", flow_id)
+    valid_name("step_name", step_name)
+    position = flow_store.step_position(actor.user, flow_id, step_name)
+    if position is None:
+        raise NotFoundError(f"step {step_name!r} not found in flow {flow_id!r}")
+    return position
+
+
 def get_flow(actor: Actor, flow_id: str) -> Flow:
     # Another user's flow id resolves in the actor's own namespace, so nothing about it is disclosed.
     valid_name("flow_id", flow_id)

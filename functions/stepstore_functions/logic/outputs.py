@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from stepstore_functions.dal import outputs as output_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
-from stepstore_functions.logic.flows import get_step
+from stepstore_functions.logic.flows import step_position
 from stepstore_functions.models.api import MAX_INLINE_BYTES, MAX_PARTS, MIN_PART_BYTES
 from stepstore_functions.models.domain import (
     Actor,
@@ -76,12 +76,12 @@ def save_inline(
         json.loads(value_json)
     except ValueError as error:
         raise InvalidInputError(f"value_json is not JSON: {error}", field="value_json") from error
-    step = get_step(actor, flow_id, step_name)
+    position = step_position(actor, flow_id, step_name)
     pointer = OutputPointer(
         flow_id=flow_id,
         name=name,
-        producer_step=step.name,
-        position=step.position,
+        producer_step=step_name,
+        position=position,
         kind=kind,
         data_format=DataFormat.JSON,
         size=len(encoded),
@@ -100,11 +100,17 @@ def start_upload(
     name: str,
     kind: OutputKind,
     data_format: DataFormat,
-    size: int,
-    etag: str,
+    size: int | None,
+    etag: str | None,
     part_size: int | None,
+    initial_parts: int | None = None,
 ) -> Ticket:
-    """Hand out presigned URLs for an upload whose size and ETag the caller declares up front."""
+    """Hand out presigned URLs for an upload.
+
+    Its size and ETag are declared here when known; a caller that produces the bytes as it
+    uploads them (Parquet streamed into a multipart upload) declares them at commit instead,
+    and asks for `initial_parts` part URLs now and more with `presign_more_parts`.
+    """
     valid_name("name", name)
     if FORMAT_OF_KIND[kind] is not data_format:
         raise InvalidInputError(
@@ -112,20 +118,30 @@ def start_upload(
             f"not {data_format.value!r}",
             field="format",
         )
-    part_count = _part_count(size, etag, part_size)
-    step = get_step(actor, flow_id, step_name)
+    if size is None:
+        if part_size is None:
+            raise InvalidInputError(
+                "an upload of unknown size needs part_size (multipart)", field="part_size"
+            )
+        if etag is not None:
+            raise InvalidInputError("an ETag without the size it belongs to", field="etag")
+        part_count, presign_now = 0, initial_parts or 1
+    else:
+        part_count = _part_count(size, etag, part_size)
+        presign_now = part_count
+    position = step_position(actor, flow_id, step_name)
     upload_id = uuid.uuid4().hex
     key = f"outputs/{actor.user}/{upload_id}"
-    presigned = _data_blobs().presign_upload(key, part_count)
+    presigned = _data_blobs().presign_upload(key, presign_now, multipart=part_size is not None)
     settings = get_settings()
     output_store.create_upload(
         PendingUpload(
             upload_id=upload_id,
             owner=actor.user,
             flow_id=flow_id,
-            step_name=step.name,
+            step_name=step_name,
             name=name,
-            position=step.position,
+            position=position,
             key=key,
             kind=kind,
             data_format=data_format,
@@ -139,15 +155,15 @@ def start_upload(
     return Ticket(
         upload_id=upload_id,
         urls=presigned.urls,
-        part_size=part_size if part_count > 1 else None,
+        part_size=part_size if presigned.multipart_id else None,
         headers=presigned.headers,
         expires_in=settings.presign_seconds,
     )
 
 
-def _part_count(size: int, etag: str, part_size: int | None) -> int:
+def _part_count(size: int, etag: str | None, part_size: int | None) -> int:
     if part_size is None:
-        if "-" in etag:
+        if etag and "-" in etag:
             raise InvalidInputError("a multipart ETag needs part_size", field="etag")
         if size > MAX_SINGLE_PUT_BYTES:
             raise InvalidInputError(f"size {size} needs a multipart upload (part_size)", field="size")
@@ -159,19 +175,12 @@ def _part_count(size: int, etag: str, part_size: int | None) -> int:
         )
     if part_count == 1 or size < MIN_PART_BYTES:
         raise InvalidInputError("an upload that fits in one part must not be multipart", field="part_size")
-    if not etag.endswith(f"-{part_count}"):
+    if etag is not None and not etag.endswith(f"-{part_count}"):
         raise InvalidInputError(f"ETag of {part_count} parts must end in '-{part_count}'", field="etag")
     return part_count
 
 
-def commit_upload(
-    actor: Actor, flow_id: str, step_name: str, name: str, upload_id: str, parts: list[tuple[int, str]]
-) -> OutputPointer:
-    """Point the out-link at the uploaded object, once it is complete and matches size and ETag.
-
-    A mismatched or missing object is deleted and nothing is pointed at it, so a reader never sees
-    metadata without its bytes.
-    """
+def _pending(actor: Actor, flow_id: str, step_name: str, name: str, upload_id: str) -> PendingUpload:
     upload = output_store.get_upload(upload_id)
     if upload is None or (upload.owner, upload.flow_id, upload.step_name, upload.name) != (
         actor.user,
@@ -180,11 +189,63 @@ def commit_upload(
         name,
     ):
         raise NotFoundError(f"upload {upload_id!r} of output {name!r} on step {step_name!r} not found")
+    return upload
+
+
+def presign_more_parts(
+    actor: Actor, flow_id: str, step_name: str, name: str, upload_id: str, first: int, count: int
+) -> list[str]:
+    """Part URLs for a multipart upload that turned out to need more parts than it asked for."""
+    upload = _pending(actor, flow_id, step_name, name, upload_id)
+    if upload.multipart_id is None:
+        raise InvalidInputError(f"upload {upload_id!r} is a single PUT, not multipart", field="upload_id")
+    if first + count - 1 > MAX_PARTS:
+        raise InvalidInputError(f"a multipart upload has at most {MAX_PARTS} parts", field="count")
+    return _data_blobs().presign_parts(upload.key, upload.multipart_id, first, count)
+
+
+def _declared(upload: PendingUpload, size: int | None, etag: str | None) -> tuple[int, str]:
+    """The size and ETag the object must have: declared at the start, at commit, or both alike."""
+    for field, at_start, at_commit in (("size", upload.size, size), ("etag", upload.etag, etag)):
+        if at_start is not None and at_commit is not None and at_start != at_commit:
+            raise InvalidInputError(
+                f"{field} at commit ({at_commit}) differs from the start ({at_start})", field
+            )
+    final_size = upload.size if upload.size is not None else size
+    final_etag = upload.etag if upload.etag is not None else etag
+    if final_size is None or final_etag is None:
+        missing = "size" if final_size is None else "etag"
+        raise InvalidInputError(
+            f"the upload's {missing} was declared neither at start nor at commit", missing
+        )
+    return final_size, final_etag
+
+
+def commit_upload(
+    actor: Actor,
+    flow_id: str,
+    step_name: str,
+    name: str,
+    upload_id: str,
+    parts: list[tuple[int, str]],
+    size: int | None = None,
+    etag: str | None = None,
+) -> OutputPointer:
+    """Point the out-link at the uploaded object, once it is complete and matches size and ETag.
+
+    A mismatched or missing object is deleted and nothing is pointed at it, so a reader never sees
+    metadata without its bytes.
+    """
+    upload = _pending(actor, flow_id, step_name, name, upload_id)
+    expected_size, expected_etag = _declared(upload, size, etag)
     blobs = _data_blobs()
     if upload.multipart_id is not None:
-        if len(parts) != upload.part_count:
+        numbers = sorted(n for n, _ in parts)
+        expected_count = upload.part_count or len(parts)
+        if numbers != list(range(1, expected_count + 1)):
             raise InvalidInputError(
-                f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts"
+                f"expected parts 1 to {expected_count}, got {len(parts)} parts numbered {numbers[:3]}...",
+                field="parts",
             )
         if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
             blobs.abort_multipart(upload.key, upload.multipart_id)
@@ -197,12 +258,12 @@ def commit_upload(
         raise InvalidInputError(
             f"output {name!r} has not been uploaded yet (upload {upload_id})", field="upload_id"
         )
-    if head.size != upload.size or head.etag != upload.etag:
+    if head.size != expected_size or head.etag != expected_etag:
         blobs.delete(upload.key)
         output_store.delete_upload(upload_id)
         raise InvalidInputError(
             f"uploaded object for output {name!r} does not match: {head.size} bytes with ETag {head.etag}, "
-            f"declared {upload.size} bytes with ETag {upload.etag}",
+            f"declared {expected_size} bytes with ETag {expected_etag}",
             field="etag",
         )
     # Retag before the pointer exists: if the pointer write fails, the object is merely an orphan;
@@ -215,8 +276,8 @@ def commit_upload(
         position=upload.position,
         kind=upload.kind,
         data_format=upload.data_format,
-        size=upload.size,
-        etag=upload.etag,
+        size=expected_size,
+        etag=expected_etag,
         created_at=utcnow(),
         key=upload.key,
     )
@@ -234,8 +295,8 @@ def _replace_pointer(actor: Actor, pointer: OutputPointer) -> None:
 def read_output(actor: Actor, flow_id: str, step_name: str, name: str) -> ReadableOutput:
     """The output `name` from that step's own out-link."""
     valid_name("name", name)
-    step = get_step(actor, flow_id, step_name)
-    pointer = output_store.get_out_link(actor.user, flow_id, name, step.position)
+    position = step_position(actor, flow_id, step_name)
+    pointer = output_store.get_out_link(actor.user, flow_id, name, position)
     if pointer is None:
         raise NotFoundError(f"output {name!r} not found on step {step_name!r} of flow {flow_id!r}")
     return _readable(pointer)
@@ -244,16 +305,15 @@ def read_output(actor: Actor, flow_id: str, step_name: str, name: str) -> Readab
 def read_input(actor: Actor, flow_id: str, step_name: str, name: str) -> ReadableOutput:
     """The output `name` on that step's in-link: saved by an earlier step, the latest one winning."""
     valid_name("name", name)
-    step = get_step(actor, flow_id, step_name)
-    pointer = output_store.get_in_link(actor.user, flow_id, name, step.position)
+    position = step_position(actor, flow_id, step_name)
+    pointer = output_store.get_in_link(actor.user, flow_id, name, position)
     if pointer is None:
         raise NotFoundError(f"input {name!r} not found for step {step_name!r} of flow {flow_id!r}")
     return _readable(pointer)
 
 
 def list_inputs(actor: Actor, flow_id: str, step_name: str) -> dict[str, str]:
-    step = get_step(actor, flow_id, step_name)
-    return output_store.list_in_link(actor.user, flow_id, step.position)
+    return output_store.list_in_link(actor.user, flow_id, step_position(actor, flow_id, step_name))
 
 
 def _readable(pointer: OutputPointer) -> ReadableOutput:
@@ -262,5 +322,4 @@ def _readable(pointer: OutputPointer) -> ReadableOutput:
 
 
 def list_outputs(actor: Actor, flow_id: str, step_name: str) -> list[OutputPointer]:
-    step = get_step(actor, flow_id, step_name)
-    return output_store.list_out_link(actor.user, flow_id, step.position)
+    return output_store.list_out_link(actor.user, flow_id, step_position(actor, flow_id, step_name))

@@ -83,16 +83,24 @@ class InlineOutput(ApiModel):
     value_json: str = Field(max_length=MAX_INLINE_BYTES, description="The value as JSON text.")
 
 
+ETAG_PATTERN = r"^[0-9a-f]{32}(-[0-9]{1,5})?$"
+ETAG_DESCRIPTION = "The S3 ETag the object must have: MD5 hex, or MD5 of the parts' MD5s '-N' for N parts."
+
+
 class UploadRequest(ApiModel):
+    """Size and ETag may be declared here, or at commit when the bytes are produced as they upload."""
+
     kind: OutputKind
     format: DataFormat
-    size: int = Field(ge=0, le=5 * 1024**4)
-    etag: str = Field(
-        pattern=r"^[0-9a-f]{32}(-[0-9]{1,5})?$",
-        description="The S3 ETag the object must have: MD5 hex, or MD5 of part MD5s '-N' for N parts.",
+    size: int | None = Field(
+        default=None, ge=0, le=5 * 1024**4, description="Omit when streaming; then part_size is required."
     )
+    etag: str | None = Field(default=None, pattern=ETAG_PATTERN, description=ETAG_DESCRIPTION)
     part_size: int | None = Field(
         default=None, ge=MIN_PART_BYTES, description="Multipart upload in parts of this size."
+    )
+    part_count: int | None = Field(
+        default=None, ge=1, le=MAX_PARTS, description="Part URLs to presign now when the size is not known."
     )
 
 
@@ -111,6 +119,17 @@ class UploadedPart(ApiModel):
 
 class CommitUpload(ApiModel):
     parts: list[UploadedPart] = Field(default_factory=list)
+    size: int | None = Field(default=None, ge=0, description="Required here if not declared at the start.")
+    etag: str | None = Field(default=None, pattern=ETAG_PATTERN, description=ETAG_DESCRIPTION)
+
+
+class PartUrlsRequest(ApiModel):
+    first: int = Field(ge=1, le=MAX_PARTS)
+    count: int = Field(ge=1, le=1000)
+
+
+class PartUrls(ApiModel):
+    urls: list[str] = Field(description="Presigned URLs for parts first, first + 1, ...")
 
 
 class OutputOut(ApiModel):

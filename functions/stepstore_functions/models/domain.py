@@ -139,7 +139,7 @@ class PendingUpload:
     key: str
     kind: OutputKind
     data_format: DataFormat
-    size: int
-    etag: str
-    part_count: int
+    size: int | None  # None until the commit declares it (a streamed upload)
+    etag: str | None
+    part_count: int  # 0 when not known in advance
     multipart_id: str | None

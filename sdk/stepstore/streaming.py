@@ -1,0 +1,136 @@
+"""Streaming uploads: bytes cut into multipart parts and sent while they are still being produced.
+
+Writing Parquet and uploading it overlap: each part goes to S3 on a worker thread as soon as the
+writer has filled it, so the whole file is never held in memory and the upload finishes shortly
+after the last row group is encoded. The part ETags are hashed on the workers too, and the size
+and ETag are declared at commit, once known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any
+
+from stepstore.client import ApiClient
+from stepstore.transfer import PART_SIZE, _s3_session, _with_retries
+
+IN_FLIGHT_PARTS = 4
+URL_BATCH = 16
+
+
+class PartSink:
+    """A write-only file whose bytes leave as numbered multipart parts, a few in flight at a time."""
+
+    def __init__(self, api: ApiClient, prefix: str, ticket: dict[str, Any], part_size: int) -> None:
+        self._api = api
+        self._prefix = prefix
+        self._upload_id = ticket["upload_id"]
+        self._urls: list[str] = list(ticket["urls"])
+        self._part_size = part_size
+        self._buffer = bytearray()
+        self._size = 0
+        self._futures: list[Future[tuple[str, bytes]]] = []
+        self._slots = threading.BoundedSemaphore(IN_FLIGHT_PARTS)
+        self._pool = ThreadPoolExecutor(max_workers=IN_FLIGHT_PARTS, thread_name_prefix="stepstore-part")
+        self.closed = False
+
+    # The file protocol pyarrow needs.
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        pass
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self._size += len(view)
+        while len(self._buffer) >= self._part_size:
+            self._send(bytes(self._buffer[: self._part_size]))
+            del self._buffer[: self._part_size]
+        return len(view)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _url(self, number: int) -> str:
+        while number > len(self._urls):
+            more = self._api.post(
+                f"{self._prefix}/uploads/{self._upload_id}/parts",
+                {"first": len(self._urls) + 1, "count": URL_BATCH},
+            )
+            self._urls.extend(more["urls"])
+        return self._urls[number - 1]
+
+    def _send(self, part: bytes) -> None:
+        url = self._url(len(self._futures) + 1)
+        self._slots.acquire()  # bounds memory: at most IN_FLIGHT_PARTS parts wait or travel
+        try:
+            future = self._pool.submit(_put_part, url, part)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        self._futures.append(future)
+
+    def commit(self) -> dict[str, Any]:
+        """Send the last part, wait for all of them, and commit with the size and ETag they make."""
+        try:
+            if self._buffer or not self._futures:
+                self._send(bytes(self._buffer))
+                self._buffer.clear()
+            results = [f.result() for f in self._futures]
+        finally:
+            self._pool.shutdown(wait=True)
+        digests = b"".join(digest for _, digest in results)
+        etag = f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(results)}"
+        parts = [{"part_number": n, "etag": part_etag} for n, (part_etag, _) in enumerate(results, start=1)]
+        return self._api.post(
+            f"{self._prefix}/uploads/{self._upload_id}/commit",
+            {"parts": parts, "size": self._size, "etag": etag},
+        )
+
+    def abort(self) -> None:
+        for future in self._futures:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+
+
+def _put_part(url: str, part: bytes) -> tuple[str, bytes]:
+    digest = hashlib.md5(part, usedforsecurity=False).digest()  # hashed here, beside the upload
+    response = _with_retries("upload", lambda: _s3_session().put(url, data=part, timeout=(5.0, 120.0)))
+    return response.headers.get("ETag", "").strip('"'), digest
+
+
+def upload_stream(
+    api: ApiClient,
+    prefix: str,
+    kind: str,
+    data_format: str,
+    produce: Callable[[IO[bytes]], None],
+    size_hint: int,
+    part_size: int = PART_SIZE,
+) -> dict[str, Any]:
+    """Upload what `produce` writes to the file it is given, committing when it returns.
+
+    If `produce` raises, nothing is committed: the upload's parts are never assembled, and the
+    bucket's lifecycle rule removes them.
+    """
+    initial = max(1, min(URL_BATCH * 4, -(-size_hint // part_size)))
+    ticket = api.post(
+        f"{prefix}/uploads",
+        {"kind": kind, "format": data_format, "part_size": part_size, "part_count": initial},
+    )
+    sink = PartSink(api, prefix, ticket, part_size)
+    try:
+        produce(sink)  # type: ignore[arg-type]
+    except BaseException:
+        sink.abort()
+        raise
+    return sink.commit()
