@@ -119,7 +119,7 @@ class Asset:
             raise InvalidInputError(f"an asset needs a non-empty str label, got {label!r}", field="label")
         if metadata is not None and not isinstance(metadata, dict):
             raise InvalidInputError(
-                f"asset metadata must be a dict, got {builtin_type(metadata).__name__}", "metadata"
+                f"asset metadata must be a dict, got {builtin_type(metadata).__name__}", field="metadata"
             )
         if name is not None and not isinstance(name, str):
             raise InvalidInputError(f"asset name must be a str, got {name!r}", field="name")
@@ -178,7 +178,7 @@ class Asset:
         """Link a saved asset under `label` (e.g. a model to its training data); kept across save and load."""
         if not isinstance(asset, Asset):
             raise InvalidInputError(
-                f"link {label!r} must be an Asset, got {builtin_type(asset).__name__}", "links"
+                f"link {label!r} must be an Asset, got {builtin_type(asset).__name__}", field="links"
             )
         if asset.id is None:
             raise InvalidInputError(
@@ -283,19 +283,21 @@ class Dataset(Asset):
 
         if not isinstance(dataset, pd.DataFrame):
             raise InvalidInputError(
-                f"Dataset {label!r} needs a pandas DataFrame, got {builtin_type(dataset).__name__}", "dataset"
+                f"Dataset {label!r} needs a pandas DataFrame, got {builtin_type(dataset).__name__}",
+                field="dataset",
             )
         encoding = str(getattr(encoding, "value", encoding))
         if encoding not in self.ENCODINGS:
             raise InvalidInputError(
-                f"encoding {encoding!r} is not one of {', '.join(self.ENCODINGS)}", "encoding"
+                f"encoding {encoding!r} is not one of {', '.join(self.ENCODINGS)}", field="encoding"
             )
         columns = set(dataset.columns)
         for field_name, given in (("categorical_cols", categorical_cols), ("predict_cols", predict_cols)):
             missing = [c for c in (given or []) if c not in columns and c not in (one_hot_dict or {})]
             if missing:
                 raise InvalidInputError(
-                    f"{field_name} of Dataset {label!r} names columns it does not have: {missing}", field_name
+                    f"{field_name} of Dataset {label!r} names columns it does not have: {missing}",
+                    field=field_name,
                 )
         super().__init__(dataset, label, AssetType.DATASET, metadata, name, description, version, **kwargs)
         self.encoding = encoding
@@ -313,7 +315,7 @@ class Dataset(Asset):
         """`X` (default: this dataset) narrowed to the prediction columns; needs `predict_cols`."""
         if self.predict_cols is None:
             raise InvalidInputError(
-                f"Dataset {self.label!r} has no predict_cols to filter by", "predict_cols"
+                f"Dataset {self.label!r} has no predict_cols to filter by", field="predict_cols"
             )
         frame = self.object if X is None else X
         missing = [c for c in self.predict_cols if c not in frame.columns]
@@ -431,7 +433,7 @@ class Schema(Asset):
             unknown = [c for c in valid_inputs if c not in col_to_dtype]
             if unknown:
                 raise InvalidInputError(
-                    f"valid_inputs names columns the schema lacks: {unknown}", "valid_inputs"
+                    f"valid_inputs names columns the schema lacks: {unknown}", field="valid_inputs"
                 )
             if exact_match and set(valid_inputs) != set(col_to_dtype):
                 lacking = sorted(set(col_to_dtype) - set(valid_inputs))
@@ -485,14 +487,14 @@ class Schema(Asset):
                 outside = values[(values < low) | (values > high)]
                 if len(outside):
                     raise SchemaViolation(
-                        f"schema {self.label!r}: column {column!r} has {outside.iloc[0]!r} at row "
+                        f"schema {self.label!r}: column {column!r} has {_plain(outside.iloc[0])!r} at row "
                         f"{outside.index[0]!r}, outside [{low}, {high}]"
                     )
             else:
                 bad = values[~values.isin(list(allowed))]
                 if len(bad):
                     raise SchemaViolation(
-                        f"schema {self.label!r}: column {column!r} has {bad.iloc[0]!r} "
+                        f"schema {self.label!r}: column {column!r} has {_plain(bad.iloc[0])!r} "
                         f"at row {bad.index[0]!r}, "
                         f"not one of {list(allowed)}"
                     )
@@ -526,6 +528,12 @@ class Schema(Asset):
         restored.do_level_2 = schema.do_level_2
         restored.col_to_dtype = schema.col_to_dtype
         return restored
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, for messages people read."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
 
 
 class SchemaViolation(InvalidInputError):
@@ -684,7 +692,7 @@ def to_json_value(value: Any, field_name: str) -> Any:
     if callable(tolist):
         return to_json_value(tolist(), field_name)
     raise InvalidInputError(
-        f"{field_name} holds a {builtin_type(value).__name__}, which is not JSON", field_name
+        f"{field_name} holds a {builtin_type(value).__name__}, which is not JSON", field=field_name
     )
 
 

@@ -228,7 +228,7 @@ def _select(obj: Any, columns: list[str], body: dict[str, Any]) -> Any:
     missing = [c for c in columns if c not in available]
     if missing:
         raise InvalidInputError(
-            f"dataset {body['label']!r} has no columns {missing}; it has {available}", "columns"
+            f"dataset {body['label']!r} has no columns {missing}; it has {available}", field="columns"
         )
     return obj[columns]
 
