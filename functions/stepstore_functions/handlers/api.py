@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stepstore_functions.handlers import assets, connections, fixtures, flows, outputs, users
+from stepstore_functions.handlers import assets, connections, fixtures, flows, outputs, pages, users
 from stepstore_functions.models.api import Health
 from stepstore_functions.models.errors import DomainError
 
@@ -30,7 +30,7 @@ tracer = Tracer(service="stepstore-api")
 metrics = Metrics(namespace="StepStore", service="stepstore-api")
 
 app = APIGatewayRestResolver(enable_validation=True)
-for route_group in (users, flows, outputs, assets, connections, fixtures):
+for route_group in (users, flows, outputs, assets, connections, fixtures, pages):
     app.include_router(route_group.router)
 
 

@@ -1,0 +1,327 @@
+"""Pages, element values, future elements, step actions and their uploads in the metadata table.
+
+Layout and values are different items, so a step's update_page and a user's value never overwrite
+each other:
+
+- PAGE#<step>                 the layout (inline JSON, or a pointer into the data bucket) and its
+                              element heads, written only if its version is newer than the stored one
+- VALUE#<step>#<element key>  one item per input element the user set (key: reference_id, else id)
+- FUTURE#<step>#<element id>  an element registered by an earlier step for this one
+- ACTION#<step>               when the step's action last ran, and what its DataSources held
+- PAGEUPLOAD#<id>             a page blob or DataSource file handed out for upload (expires by TTL)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from stepstore_functions.dal.clients import client
+from stepstore_functions.dal.tables import StepItem, _MetadataModel, flow_pk, on_metadata_table, utcnow
+from stepstore_functions.models.pages import ActionRecord, PendingBlob, StoredPage, StoredValue
+from stepstore_functions.settings import get_settings
+
+
+@on_metadata_table
+class PageItem(_MetadataModel):
+    """pk=FLOW#<owner>#<flow_id>, sk=PAGE#<step>."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    version = NumberAttribute()
+    title = UnicodeAttribute(default="")
+    manifest = UnicodeAttribute()
+    inline = UnicodeAttribute(null=True)
+    key = UnicodeAttribute(null=True)
+    size = NumberAttribute(default=0)
+    etag = UnicodeAttribute(default="")
+    updated_at = UTCDateTimeAttribute(default_for_new=utcnow)
+
+
+@on_metadata_table
+class ValueItem(_MetadataModel):
+    """pk=FLOW#<owner>#<flow_id>, sk=VALUE#<step>#<element key>."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    element_id = UnicodeAttribute()
+    value_json = UnicodeAttribute()
+    set_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    set_by = UnicodeAttribute()
+    upload_key = UnicodeAttribute(null=True)
+
+
+@on_metadata_table
+class FutureElementItem(_MetadataModel):
+    """pk=FLOW#<owner>#<flow_id>, sk=FUTURE#<step>#<element id>."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    element_json = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+
+
+@on_metadata_table
+class ActionItem(_MetadataModel):
+    """pk=FLOW#<owner>#<flow_id>, sk=ACTION#<step>."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    ran_at = UTCDateTimeAttribute()
+    data_sources = UnicodeAttribute(default="[]")
+
+
+@on_metadata_table
+class PageUploadItem(_MetadataModel):
+    """pk=PAGEUPLOAD#<id>, sk=UPLOAD."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    purpose = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    flow_id = UnicodeAttribute()
+    step_name = UnicodeAttribute()
+    key = UnicodeAttribute()
+    size = NumberAttribute()
+    etag = UnicodeAttribute()
+    part_count = NumberAttribute()
+    multipart_id = UnicodeAttribute(null=True)
+    verified = BooleanAttribute(default=False)
+    element_id = UnicodeAttribute(null=True)
+    file_name = UnicodeAttribute(null=True)
+    file_format = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+# Layout
+
+
+def get_page(owner: str, flow_id: str, step_name: str) -> StoredPage | None:
+    try:
+        item = PageItem.get(flow_pk(owner, flow_id), f"PAGE#{step_name}", consistent_read=True)
+    except DoesNotExist:
+        return None
+    return StoredPage(
+        version=int(item.version),
+        title=item.title,
+        manifest=json.loads(item.manifest),
+        updated_at=item.updated_at,
+        inline=item.inline,
+        key=item.key,
+        size=int(item.size),
+        etag=item.etag,
+    )
+
+
+def next_page_version(owner: str, flow_id: str, step_name: str) -> int | None:
+    """Advance the step's page version; the new one, or None if the step is unknown."""
+    item = StepItem(pk=flow_pk(owner, flow_id), sk=f"STEP#{step_name}")
+    try:
+        item.update(actions=[StepItem.page_version.add(1)], condition=StepItem.pk.exists())
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            return None
+        raise
+    return int(item.page_version)
+
+
+def put_page(owner: str, flow_id: str, step_name: str, page: StoredPage) -> bool:
+    """Store the layout unless a newer version is stored already; False when it was superseded."""
+    item = PageItem(
+        pk=flow_pk(owner, flow_id),
+        sk=f"PAGE#{step_name}",
+        version=page.version,
+        title=page.title,
+        manifest=json.dumps(page.manifest, separators=(",", ":")),
+        inline=page.inline,
+        key=page.key,
+        size=page.size,
+        etag=page.etag,
+        updated_at=page.updated_at,
+    )
+    try:
+        item.save(condition=PageItem.pk.does_not_exist() | (PageItem.version < page.version))
+    except PutError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+# Values
+
+
+def list_values(owner: str, flow_id: str, step_name: str) -> dict[str, StoredValue]:
+    """Every value the user set on the step, by element key."""
+    prefix = f"VALUE#{step_name}#"
+    found = {}
+    for item in ValueItem.query(
+        flow_pk(owner, flow_id), ValueItem.sk.startswith(prefix), consistent_read=True
+    ):
+        key = item.sk[len(prefix) :]
+        found[key] = StoredValue(
+            element_key=key,
+            element_id=item.element_id,
+            value=json.loads(item.value_json),
+            set_at=item.set_at,
+            set_by=item.set_by,
+            upload_key=item.upload_key,
+        )
+    return found
+
+
+def put_value(owner: str, flow_id: str, step_name: str, value: StoredValue) -> StoredValue | None:
+    """Store the value (the last one set wins); returns the value it replaced, if any."""
+    pk, sk = flow_pk(owner, flow_id), f"VALUE#{step_name}#{value.element_key}"
+    try:
+        old = ValueItem.get(pk, sk, consistent_read=True)
+        previous = StoredValue(
+            old.sk, old.element_id, json.loads(old.value_json), old.set_at, old.set_by, old.upload_key
+        )
+    except DoesNotExist:
+        previous = None
+    ValueItem(
+        pk=pk,
+        sk=sk,
+        element_id=value.element_id,
+        value_json=json.dumps(value.value, separators=(",", ":")),
+        set_at=value.set_at,
+        set_by=value.set_by,
+        upload_key=value.upload_key,
+    ).save()
+    return previous
+
+
+# Future elements and actions
+
+
+def put_future_element(owner: str, flow_id: str, step_name: str, element: dict[str, Any]) -> None:
+    FutureElementItem(
+        pk=flow_pk(owner, flow_id),
+        sk=f"FUTURE#{step_name}#{element['id']}",
+        element_json=json.dumps(element, separators=(",", ":")),
+    ).save()
+
+
+def list_future_elements(owner: str, flow_id: str, step_name: str) -> list[dict[str, Any]]:
+    items = FutureElementItem.query(
+        flow_pk(owner, flow_id), FutureElementItem.sk.startswith(f"FUTURE#{step_name}#"), consistent_read=True
+    )
+    return [json.loads(i.element_json) for i in sorted(items, key=lambda i: i.created_at)]
+
+
+def put_action(owner: str, flow_id: str, step_name: str, action: ActionRecord) -> None:
+    ActionItem(
+        pk=flow_pk(owner, flow_id),
+        sk=f"ACTION#{step_name}",
+        ran_at=action.ran_at,
+        data_sources=json.dumps(action.data_sources, separators=(",", ":")),
+    ).save()
+
+
+def get_action(owner: str, flow_id: str, step_name: str) -> ActionRecord | None:
+    try:
+        item = ActionItem.get(flow_pk(owner, flow_id), f"ACTION#{step_name}", consistent_read=True)
+    except DoesNotExist:
+        return None
+    return ActionRecord(ran_at=item.ran_at, data_sources=json.loads(item.data_sources))
+
+
+# Uploads
+
+
+def create_upload(upload: PendingBlob) -> None:
+    PageUploadItem(
+        pk=f"PAGEUPLOAD#{upload.upload_id}",
+        sk="UPLOAD",
+        purpose=upload.purpose,
+        owner=upload.owner,
+        flow_id=upload.flow_id,
+        step_name=upload.step_name,
+        key=upload.key,
+        size=upload.size,
+        etag=upload.etag,
+        part_count=upload.part_count,
+        multipart_id=upload.multipart_id,
+        element_id=upload.element_id,
+        file_name=upload.file_name,
+        file_format=upload.file_format,
+        expires_at=utcnow() + timedelta(seconds=get_settings().upload_ttl_seconds),
+    ).save(condition=PageUploadItem.pk.does_not_exist())
+
+
+def get_upload(upload_id: str) -> PendingBlob | None:
+    try:
+        item = PageUploadItem.get(f"PAGEUPLOAD#{upload_id}", "UPLOAD", consistent_read=True)
+    except DoesNotExist:
+        return None
+    if item.expires_at <= utcnow():
+        return None
+    return PendingBlob(
+        upload_id=upload_id,
+        purpose=item.purpose,  # type: ignore[arg-type]
+        owner=item.owner,
+        flow_id=item.flow_id,
+        step_name=item.step_name,
+        key=item.key,
+        size=int(item.size),
+        etag=item.etag,
+        part_count=int(item.part_count),
+        multipart_id=item.multipart_id,
+        verified=bool(item.verified),
+        element_id=item.element_id,
+        file_name=item.file_name,
+        file_format=item.file_format,
+    )
+
+
+def mark_upload_verified(upload_id: str) -> None:
+    PageUploadItem(pk=f"PAGEUPLOAD#{upload_id}", sk="UPLOAD").update(
+        actions=[PageUploadItem.verified.set(True)]
+    )
+
+
+def delete_upload(upload_id: str) -> None:
+    PageUploadItem(pk=f"PAGEUPLOAD#{upload_id}", sk="UPLOAD").delete()
+
+
+# Bytes: the action reads a little of each upload to check that it parses.
+
+
+def read_range(key: str, start: int, end: int) -> bytes:
+    """Bytes start..end (inclusive) of an object in the data bucket (fewer if it is shorter)."""
+    try:
+        response = client("s3").get_object(
+            Bucket=get_settings().data_bucket, Key=key, Range=f"bytes={start}-{end}"
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "InvalidRange":
+            return b""
+        raise
+    return response["Body"].read()
+
+
+def read_tail(key: str, count: int) -> bytes:
+    """The last `count` bytes of an object in the data bucket."""
+    response = client("s3").get_object(Bucket=get_settings().data_bucket, Key=key, Range=f"bytes=-{count}")
+    return response["Body"].read()
