@@ -1,4 +1,4 @@
-"""Pages over the local stack: a step builds its page, its user answers through the API, the next step reads."""
+"""Pages over the local stack: a step builds its page, its user answers through the API, the next reads."""
 
 from __future__ import annotations
 
@@ -267,9 +267,9 @@ def test_duplicate_reference_ids_are_refused_at_update_page(stack, alice, flow_i
 def test_unknown_elements_are_named_or_none_when_quiet(stack, alice, flow_id):
     step = StoreInterface(flow_id, step_name="s")
     step.update_page(input_page())
-    with pytest.raises(ValueError, match="'Missing'.*step 's'"):
+    with pytest.raises(ValueError, match=r"'Missing'.*step 's'"):
         step.get_element("s", "Missing")
-    with pytest.raises(ValueError, match="'Missing'.*step 's'"):
+    with pytest.raises(ValueError, match=r"'Missing'.*step 's'"):
         step.get_element_value("s", "Missing")
     assert step.get_element("s", "Missing", quiet=True) is None
     assert step.get_element_value("s", "Missing", quiet=True) is None
