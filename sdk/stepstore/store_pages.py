@@ -141,9 +141,11 @@ def parse_upload(data: bytes, fmt: str, what: str) -> Any:
             try:
                 return pd.read_excel(io.BytesIO(data))
             except ImportError as error:
+                needs = (
+                    "openpyxl: pip install 'stepstore[excel]'" if fmt == "xlsx" else "xlrd: pip install xlrd"
+                )
                 raise InvalidInputError(
-                    f"{what} is an Excel file; reading it needs openpyxl: "
-                    f"pip install 'stepstore[excel]' ({error})"
+                    f"{what} is an Excel ({fmt}) file; reading it needs {needs} ({error})"
                 ) from error
         if fmt == "parquet":
             return pd.read_parquet(io.BytesIO(data))
