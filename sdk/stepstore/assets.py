@@ -22,7 +22,6 @@ import io
 import json
 import math
 import pickle
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -612,22 +611,32 @@ class Encoded:
 
     kind: str
     format: str
-    payload: Any  # bytes, or a buffer (pyarrow.Buffer) that memoryview can read without a copy
+    payload: Any  # bytes, or a buffer that memoryview reads without a copy; None when `table` is set
+    table: Any = None  # a pyarrow Table still to be written as Parquet (streamed when it is large)
+
+    def parquet_payload(self) -> Any:
+        """The bytes to store; a table is written to Parquet in an Arrow buffer (no extra copy)."""
+        if self.table is None:
+            return self.payload
+        import pyarrow as pa
+
+        from stepstore import formats
+
+        sink = pa.BufferOutputStream()
+        formats.write_parquet(self.table, sink)
+        return sink.getvalue()
 
 
 def encode_object(obj: Any, what: str) -> Encoded:
     """Parquet for DataFrames and Series, raw for bytes, JSON for exact JSON values, pickle otherwise."""
-    pd = sys.modules.get("pandas")
-    if pd is not None and isinstance(obj, pd.DataFrame):
-        payload = _frame_to_parquet(obj)
-        return Encoded("dataframe", "parquet", payload) if payload is not None else encode_pickle(obj, what)
-    if pd is not None and isinstance(obj, pd.Series):
-        from stepstore import formats
+    from stepstore import formats
 
-        try:
-            return Encoded("series", "parquet", formats.encode(obj, what).payload)
-        except InvalidInputError:
-            return encode_pickle(obj, what)
+    try:
+        tabular = formats.arrow_table(obj, what)
+    except InvalidInputError:  # e.g. non-str column names, mixed-type columns: pickle keeps them exactly
+        return encode_pickle(obj, what)
+    if tabular is not None:
+        return Encoded(tabular[0], "parquet", None, table=tabular[1])
     if isinstance(obj, bytes | bytearray):
         return Encoded("bytes", "raw", bytes(obj))
     if isinstance(obj, io.BytesIO):
@@ -646,22 +655,6 @@ def encode_pickle(obj: Any, what: str, kind: str = "object") -> Encoded:
             f"cannot store {what}: its {cls.__module__}.{cls.__qualname__} cannot be pickled ({error})"
         ) from error
     return Encoded(kind, "pickle", payload)
-
-
-def _frame_to_parquet(frame: Any) -> Any | None:
-    """The frame as Parquet in an Arrow buffer (no extra copy), or None when Parquet cannot hold it."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if not all(isinstance(c, str) for c in frame.columns):
-        return None  # Parquet column names are strings: pickle keeps the frame exactly instead
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=True)
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return sink.getvalue()
 
 
 def _exact_json(value: Any) -> bool:

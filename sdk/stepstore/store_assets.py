@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstore import transfer
+from stepstore import formats, streaming, transfer
 from stepstore.assets import (
     Asset,
     AssetInfo,
@@ -189,9 +189,28 @@ def upload_asset(
         "asset_id": asset_id,
     }
     encoded = asset._encode()  # before any request: an unstorable object fails with nothing sent
-    body = transfer.upload(
-        api, "/assets", encoded.kind, encoded.format, encoded.payload, fields=fields, progress=progress
-    )
+    if encoded.table is not None and encoded.table.nbytes > transfer.SINGLE_PUT_MAX:
+        # A large frame: Parquet row groups go to S3 while later ones are still being encoded.
+        table = encoded.table
+        body = streaming.upload_stream(
+            api,
+            "/assets",
+            encoded.kind,
+            encoded.format,
+            lambda sink: formats.write_parquet(table, sink),
+            size_hint=table.nbytes,
+            fields=fields,
+        )
+    else:
+        body = transfer.upload(
+            api,
+            "/assets",
+            encoded.kind,
+            encoded.format,
+            encoded.parquet_payload(),
+            fields=fields,
+            progress=progress,
+        )
     asset.id = body["asset_id"]
     asset.version = int(body["version"])
     asset.owner = body["owner"]
@@ -205,8 +224,14 @@ def load_asset(
     """The typed asset a record describes, its object read from storage (only `columns` of a dataset)."""
     if columns is not None:
         columns = list(columns)
-        if body["format"] == "parquet" and body["kind"] == "dataframe":
-            return restore_asset(body, read_parquet_columns(body["url"], body["size"], body["etag"], columns))
+    if (
+        body["format"] == "parquet"
+        and body["kind"] == "dataframe"
+        and (columns is not None or body["size"] > transfer.SINGLE_PUT_MAX)
+    ):
+        # Range reads: only the wanted columns, and a large file is never held whole in memory.
+        frame = read_parquet(body["url"], body["size"], body["etag"], columns, progress)
+        return restore_asset(body, frame)
     payload = read_object(body, progress)
     obj = decode_object(body["kind"], body["format"], payload)
     if columns is not None:
@@ -233,23 +258,29 @@ def _select(obj: Any, columns: list[str], body: dict[str, Any]) -> Any:
     return obj[columns]
 
 
-def read_parquet_columns(url: str, size: int, etag: str, columns: list[str]) -> Any:
-    """Only `columns` (and the index) of a stored Parquet DataFrame, read with HTTP range requests.
+def read_parquet(
+    url: str, size: int, etag: str, columns: list[str] | None = None, progress: Progress | None = None
+) -> Any:
+    """A stored Parquet DataFrame (only `columns` and the index, if given), read with HTTP range requests.
 
     The footer comes first, then just the byte ranges of the wanted column chunks, so a narrow read
-    of a wide table moves a fraction of its bytes.
+    of a wide table moves a fraction of its bytes, and no read holds the whole file at once.
     """
     import pyarrow.parquet as pq
 
-    with RangeFile(url, size, etag) as source:
-        parquet = pq.ParquetFile(source)
-        names = parquet.schema_arrow.names
-        missing = [c for c in columns if c not in names]
-        if missing:
-            shown = [n for n in names if not n.startswith("__index_level_")]
-            raise InvalidInputError(f"the dataset has no columns {missing}; it has {shown}", field="columns")
+    with RangeFile(url, size, etag, progress) as source:
+        parquet = pq.ParquetFile(source, pre_buffer=True)
+        if columns is not None:
+            names = parquet.schema_arrow.names
+            missing = [c for c in columns if c not in names]
+            if missing:
+                shown = [n for n in names if not n.startswith("__index_level_")]
+                raise InvalidInputError(
+                    f"the dataset has no columns {missing}; it has {shown}", field="columns"
+                )
         table = parquet.read(columns=columns, use_pandas_metadata=True)
-    return table.to_pandas()
+    # self_destruct frees each Arrow column once converted, so the peak is not two full copies.
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 class RangeFile(io.RawIOBase):
@@ -259,11 +290,12 @@ class RangeFile(io.RawIOBase):
     ``bytes_read`` and ``requests`` count what moved.
     """
 
-    def __init__(self, url: str, size: int, etag: str) -> None:
+    def __init__(self, url: str, size: int, etag: str, progress: Progress | None = None) -> None:
         super().__init__()
         self.url = url
         self.size = size
         self.etag = etag
+        self.progress = progress
         self.position = 0
         self.bytes_read = 0
         self.requests = 0
@@ -320,4 +352,6 @@ class RangeFile(io.RawIOBase):
             )
         self.requests += 1
         self.bytes_read += len(data)
+        if self.progress is not None:
+            self.progress(len(data))
         return data

@@ -1,14 +1,19 @@
-"""Streaming uploads: bytes cut into multipart parts and sent while they are still being produced.
+"""Uploads of bytes that are produced on the way (a DataFrame being written as Parquet).
 
-Writing Parquet and uploading it overlap: each part goes to S3 on a worker thread as soon as the
-writer has filled it, so the whole file is never held in memory and the upload finishes shortly
-after the last row group is encoded. The part ETags are hashed on the workers too, and the size
-and ETag are declared at commit, once known.
+Both kinds declare the size and ETag at commit, once known, so that no pass over the bytes
+stands between producing them and sending them:
+
+- `upload_produced` (most frames): the upload is opened while the bytes are produced, then one
+  PUT goes out while the ETag is hashed beside it.
+- `upload_stream` (very large frames): the bytes are cut into multipart parts that go to S3 on
+  worker threads as soon as each is full, so the whole file is never held in memory and the
+  upload ends shortly after the last row group is encoded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -108,6 +113,35 @@ def _put_part(url: str, part: bytes) -> tuple[str, bytes]:
     return response.headers.get("ETag", "").strip('"'), digest
 
 
+def upload_produced(
+    api: ApiClient, prefix: str, kind: str, data_format: str, produce: Callable[[IO[bytes]], None]
+) -> dict[str, Any]:
+    """Upload what `produce` writes (held in memory) with one PUT, and commit it.
+
+    If `produce` raises, nothing was uploaded and nothing is committed.
+    """
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stepstore-upload") as pool:
+        opening = pool.submit(api.post, f"{prefix}/uploads", {"kind": kind, "format": data_format})
+        sink = io.BytesIO()
+        try:
+            produce(sink)
+        finally:
+            ticket = opening.result()
+        payload = sink.getbuffer()
+        hashing = pool.submit(lambda: hashlib.md5(payload, usedforsecurity=False).hexdigest())
+        url, headers = ticket["urls"][0], ticket.get("headers") or {}
+        _with_retries(
+            "upload",
+            lambda: _s3_session().put(url, data=sink.getvalue(), headers=headers, timeout=(5.0, 300.0)),
+        )
+        etag = hashing.result()
+    size = len(payload)
+    del payload  # releases the buffer export before the BytesIO goes
+    return api.post(
+        f"{prefix}/uploads/{ticket['upload_id']}/commit", {"parts": [], "size": size, "etag": etag}
+    )
+
+
 def upload_stream(
     api: ApiClient,
     prefix: str,
@@ -116,16 +150,24 @@ def upload_stream(
     produce: Callable[[IO[bytes]], None],
     size_hint: int,
     part_size: int = PART_SIZE,
+    *,
+    fields: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Upload what `produce` writes to the file it is given, committing when it returns.
 
     If `produce` raises, nothing is committed: the upload's parts are never assembled, and the
-    bucket's lifecycle rule removes them.
+    bucket's lifecycle rule removes them. `fields` go into the start request (an asset's label, say).
     """
     initial = max(1, min(URL_BATCH * 4, -(-size_hint // part_size)))
     ticket = api.post(
         f"{prefix}/uploads",
-        {"kind": kind, "format": data_format, "part_size": part_size, "part_count": initial},
+        {
+            **(fields or {}),
+            "kind": kind,
+            "format": data_format,
+            "part_size": part_size,
+            "part_count": initial,
+        },
     )
     sink = PartSink(api, prefix, ticket, part_size)
     try:

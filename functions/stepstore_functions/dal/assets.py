@@ -164,8 +164,8 @@ class AssetUploadItem(Model):
     owner = UnicodeAttribute()
     draft = JSONAttribute()
     key = UnicodeAttribute()
-    size = NumberAttribute()
-    etag = UnicodeAttribute()
+    size = NumberAttribute(null=True)
+    etag = UnicodeAttribute(null=True)
     part_count = NumberAttribute()
     multipart_id = UnicodeAttribute(null=True)
     overwrite = NumberAttribute(default=0)
@@ -564,7 +564,7 @@ def get_upload(upload_id: str) -> PendingAssetUpload | None:
         owner=item.owner,
         draft=_draft_from_dict(item.draft),
         key=item.key,
-        size=int(item.size),
+        size=int(item.size) if item.size is not None else None,
         etag=item.etag,
         part_count=int(item.part_count),
         multipart_id=item.multipart_id,

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from stepstore_functions.handlers.context import path_value, request_actor
 from stepstore_functions.logic import assets
-from stepstore_functions.models.api import UploadTicket
+from stepstore_functions.models.api import PartUrls, PartUrlsRequest, UploadTicket
 from stepstore_functions.models.assets import (
     AssetCommit,
     AssetDeleted,
@@ -70,7 +70,14 @@ def start_upload(body: AssetUploadRequest) -> UploadTicket:
         links=body.links,
     )
     ticket = assets.start_upload(
-        request_actor(router), draft, body.size, body.etag, body.part_size, body.overwrite, body.asset_id
+        request_actor(router),
+        draft,
+        body.size,
+        body.etag,
+        body.part_size,
+        body.overwrite,
+        body.asset_id,
+        body.part_count,
     )
     return UploadTicket(
         upload_id=ticket.upload_id,
@@ -81,13 +88,23 @@ def start_upload(body: AssetUploadRequest) -> UploadTicket:
     )
 
 
+@router.post("/assets/uploads/<upload_id>/parts", summary="More part URLs for a streamed asset upload")
+def presign_more_parts(upload_id: str, body: PartUrlsRequest) -> PartUrls:
+    urls = assets.presign_more_parts(request_actor(router), path_value(upload_id), body.first, body.count)
+    return PartUrls(urls=urls)
+
+
 @router.post(
     "/assets/uploads/<upload_id>/commit",
     summary="Commit an asset version: verified against its declared size and ETag, then made visible",
 )
 def commit_upload(upload_id: str, body: AssetCommit) -> AssetOut:
     record = assets.commit_upload(
-        request_actor(router), path_value(upload_id), [(p.part_number, p.etag) for p in body.parts]
+        request_actor(router),
+        path_value(upload_id),
+        [(p.part_number, p.etag) for p in body.parts],
+        body.size,
+        body.etag,
     )
     return asset_out(record)
 

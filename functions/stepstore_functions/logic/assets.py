@@ -11,6 +11,7 @@ from stepstore_functions.dal import assets as asset_store
 from stepstore_functions.dal import users as user_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.logic.outputs import Ticket, _part_count
+from stepstore_functions.models.api import MAX_PARTS
 from stepstore_functions.models.assets import (
     MAX_LINKS,
     MAX_METADATA_BYTES,
@@ -113,19 +114,34 @@ def _check_save_target(actor: Actor, draft: AssetDraft, overwrite: bool, asset_i
 def start_upload(
     actor: Actor,
     draft: AssetDraft,
-    size: int,
-    etag: str,
+    size: int | None,
+    etag: str | None,
     part_size: int | None,
     overwrite: bool,
     asset_id: str | None,
+    initial_parts: int | None = None,
 ) -> Ticket:
-    """Presigned URLs for a new asset version's bytes; nothing is visible until `commit_upload`."""
+    """Presigned URLs for a new asset version's bytes; nothing is visible until `commit_upload`.
+
+    Size and ETag are declared here when known; a client that encodes while it uploads (a large
+    DataFrame streamed as Parquet) declares them at commit and asks for more part URLs as it goes.
+    """
     _check_draft(draft)
     _check_save_target(actor, draft, overwrite, asset_id)
-    part_count = _part_count(size, etag, part_size)
+    if size is None:
+        if part_size is None:
+            raise InvalidInputError(
+                "an upload of unknown size needs part_size (multipart)", field="part_size"
+            )
+        if etag is not None:
+            raise InvalidInputError("an ETag without the size it belongs to", field="etag")
+        part_count, presign_now = 0, initial_parts or 1
+    else:
+        part_count = _part_count(size, etag, part_size)
+        presign_now = part_count
     upload_id = uuid.uuid4().hex
     key = f"assets/{actor.user}/{upload_id}"
-    presigned = _asset_blobs().presign_upload(key, part_count)
+    presigned = _asset_blobs().presign_upload(key, presign_now, multipart=part_size is not None)
     settings = get_settings()
     asset_store.create_upload(
         PendingAssetUpload(
@@ -145,21 +161,62 @@ def start_upload(
     return Ticket(
         upload_id=upload_id,
         urls=presigned.urls,
-        part_size=part_size if part_count > 1 else None,
+        part_size=part_size if presigned.multipart_id else None,
         headers=presigned.headers,
         expires_in=settings.presign_seconds,
     )
 
 
-def commit_upload(actor: Actor, upload_id: str, parts: list[tuple[int, str]]) -> AssetVersion:
+def _pending(actor: Actor, upload_id: str) -> PendingAssetUpload:
+    upload = asset_store.get_upload(upload_id)
+    if upload is None or upload.owner != actor.user:
+        raise NotFoundError(f"asset upload {upload_id!r} not found")
+    return upload
+
+
+def presign_more_parts(actor: Actor, upload_id: str, first: int, count: int) -> list[str]:
+    """Part URLs for a streamed upload that needs more parts than it asked for at the start."""
+    upload = _pending(actor, upload_id)
+    if upload.multipart_id is None:
+        raise InvalidInputError(
+            f"asset upload {upload_id!r} is a single PUT, not multipart", field="upload_id"
+        )
+    if first + count - 1 > MAX_PARTS:
+        raise InvalidInputError(f"a multipart upload has at most {MAX_PARTS} parts", field="count")
+    return _asset_blobs().presign_parts(upload.key, upload.multipart_id, first, count)
+
+
+def _declared(upload: PendingAssetUpload, size: int | None, etag: str | None) -> tuple[int, str]:
+    """The size and ETag the object must have: declared at the start, at commit, or both alike."""
+    for field_name, at_start, at_commit in (("size", upload.size, size), ("etag", upload.etag, etag)):
+        if at_start is not None and at_commit is not None and at_start != at_commit:
+            raise InvalidInputError(
+                f"{field_name} at commit ({at_commit}) differs from the start ({at_start})", field=field_name
+            )
+    final_size = upload.size if upload.size is not None else size
+    final_etag = upload.etag if upload.etag is not None else etag
+    if final_size is None or final_etag is None:
+        missing = "size" if final_size is None else "etag"
+        raise InvalidInputError(
+            f"the upload's {missing} was declared neither at start nor at commit", missing
+        )
+    return final_size, final_etag
+
+
+def commit_upload(
+    actor: Actor,
+    upload_id: str,
+    parts: list[tuple[int, str]],
+    size: int | None = None,
+    etag: str | None = None,
+) -> AssetVersion:
     """Make the uploaded version visible, once its object is complete and matches size and ETag.
 
     Anything that fails here (mismatched bytes, a conflict that appeared meanwhile) deletes the
     object and writes no metadata, so a save is all or nothing.
     """
-    upload = asset_store.get_upload(upload_id)
-    if upload is None or upload.owner != actor.user:
-        raise NotFoundError(f"asset upload {upload_id!r} not found")
+    upload = _pending(actor, upload_id)
+    expected_size, expected_etag = _declared(upload, size, etag)
     blobs = _asset_blobs()
     label = upload.draft.label
 
@@ -168,9 +225,12 @@ def commit_upload(actor: Actor, upload_id: str, parts: list[tuple[int, str]]) ->
         asset_store.delete_upload(upload_id)
 
     if upload.multipart_id is not None:
-        if len(parts) != upload.part_count:
+        numbers = sorted(n for n, _ in parts)
+        expected_count = upload.part_count or len(parts)
+        if numbers != list(range(1, expected_count + 1)):
             raise InvalidInputError(
-                f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts"
+                f"expected parts 1 to {expected_count}, got {len(parts)} parts numbered {numbers[:3]}...",
+                field="parts",
             )
         if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
             blobs.abort_multipart(upload.key, upload.multipart_id)
@@ -183,11 +243,11 @@ def commit_upload(actor: Actor, upload_id: str, parts: list[tuple[int, str]]) ->
         raise InvalidInputError(
             f"asset {label!r} has not been uploaded yet (upload {upload_id})", field="upload_id"
         )
-    if head.size != upload.size or head.etag != upload.etag:
+    if head.size != expected_size or head.etag != expected_etag:
         discard()
         raise InvalidInputError(
             f"uploaded object for asset {label!r} does not match: {head.size} bytes with ETag {head.etag}, "
-            f"declared {upload.size} bytes with ETag {upload.etag}",
+            f"declared {expected_size} bytes with ETag {expected_etag}",
             field="etag",
         )
     # Retag before the metadata exists: a failed commit leaves an orphan object, never a dangling item.
@@ -197,8 +257,8 @@ def commit_upload(actor: Actor, upload_id: str, parts: list[tuple[int, str]]) ->
             actor.user,
             uuid.uuid4().hex,
             upload.draft,
-            upload.size,
-            upload.etag,
+            expected_size,
+            expected_etag,
             upload.key,
             upload.overwrite,
             upload.target_asset_id,

@@ -10,7 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stepstore_functions.models.api import MIN_PART_BYTES, UploadedPart
+from stepstore_functions.models.api import (
+    ETAG_DESCRIPTION,
+    ETAG_PATTERN,
+    MAX_PARTS,
+    MIN_PART_BYTES,
+    UploadedPart,
+)
 from stepstore_functions.models.errors import InvalidInputError
 
 # The asset's own metadata, its class attributes and its links travel as JSON in one item.
@@ -95,8 +101,8 @@ class PendingAssetUpload:
     owner: str
     draft: AssetDraft
     key: str
-    size: int
-    etag: str
+    size: int | None
+    etag: str | None
     part_count: int
     multipart_id: str | None
     overwrite: bool
@@ -135,16 +141,20 @@ class AssetUploadRequest(_ApiModel):
     links: dict[str, str] = Field(default_factory=dict, description="Link label -> linked asset id.")
     overwrite: bool = False
     asset_id: str | None = Field(default=None, description="With overwrite: the asset to add a version to.")
-    size: int = Field(ge=0, le=5 * 1024**4)
-    etag: str = Field(
-        pattern=r"^[0-9a-f]{32}(-[0-9]{1,5})?$",
-        description="The S3 ETag the object must have: MD5 hex, or MD5 of part MD5s '-N' for N parts.",
+    size: int | None = Field(
+        default=None, ge=0, le=5 * 1024**4, description="Omit when streaming; then part_size is required."
     )
+    etag: str | None = Field(default=None, pattern=ETAG_PATTERN, description=ETAG_DESCRIPTION)
     part_size: int | None = Field(default=None, ge=MIN_PART_BYTES)
+    part_count: int | None = Field(
+        default=None, ge=1, le=MAX_PARTS, description="Part URLs to presign now when the size is not known."
+    )
 
 
 class AssetCommit(_ApiModel):
     parts: list[UploadedPart] = Field(default_factory=list)
+    size: int | None = Field(default=None, ge=0, description="Required here if not declared at the start.")
+    etag: str | None = Field(default=None, pattern=ETAG_PATTERN, description=ETAG_DESCRIPTION)
 
 
 class AssetOut(_ApiModel):
