@@ -50,7 +50,7 @@ class Element:
 
     type: ClassVar[str] = "element"
     is_input: ClassVar[bool] = False
-    _registry: ClassVar[dict[str, type[Element]]] = {}
+    _registry: ClassVar[dict[str, Any]] = {}  # element type name -> its class
 
     def __init__(
         self,
@@ -86,7 +86,7 @@ class Element:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Element) and self.to_dict() == other.to_dict()
 
-    __hash__ = None  # type: ignore[assignment]  (mutable)
+    __hash__ = None  # type: ignore[assignment]
 
     def matches(self, key: str) -> bool:
         """True when `key` is this element's id, reference_id or title."""

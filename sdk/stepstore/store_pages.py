@@ -175,7 +175,7 @@ def data_source_value(api: ApiClient, step_path: str, step_name: str, body: dict
         action["ran_at"]
     ):
         entry = next((d for d in action["data_sources"] if d["element_id"] == head["id"]), None)
-    if entry is None:
+    if entry is None or action is None:
         return upload["file_name"]  # the action has not run on this file yet
     if entry["raw_upload"]:
         return read_upload(body, step_name)
