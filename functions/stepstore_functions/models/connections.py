@@ -74,8 +74,10 @@ class ConnectionCreate(ApiModel):
     name: str = Field(min_length=1, max_length=128)
     type: ConnectionKind
     description: str = Field(default="", max_length=1024)
+    # repr=False: Powertools logs a route's arguments at DEBUG, and this repr must not carry secrets.
     credentials: dict[str, CredentialValue] = Field(
         default_factory=dict,
+        repr=False,
         description="Host, port, user, password, database, tokens: kept in Secrets Manager, never listed.",
     )
 
@@ -84,7 +86,7 @@ class ConnectionUpdate(ApiModel):
     type: ConnectionKind | None = None
     description: str | None = Field(default=None, max_length=1024)
     credentials: dict[str, CredentialValue] | None = Field(
-        default=None, description="Replaces every stored credential when given."
+        default=None, repr=False, description="Replaces every stored credential when given."
     )
 
 
@@ -113,4 +115,4 @@ class ConnectionCredentials(ApiModel):
     owner: str
     type: ConnectionKind
     version: int
-    credentials: dict[str, CredentialValue]
+    credentials: dict[str, CredentialValue] = Field(repr=False)
