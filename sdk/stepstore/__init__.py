@@ -5,6 +5,13 @@ when a DataFrame is first stored or loaded.
 """
 
 from stepstore.assets import Asset, AssetInfo, AssetType, Dataset, Explainer, Model, Schema, SchemaViolation
+from stepstore.connections import (
+    ConnectionInfo,
+    ConnectionStore,
+    ConnectionType,
+    DatabaseError,
+    MissingDriverError,
+)
 from stepstore.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -16,6 +23,7 @@ from stepstore.errors import (
     ServiceError,
     StepStoreError,
 )
+from stepstore.fixtures import FixtureInfo, Fixtures
 from stepstore.flow import Flow, FlowFailedError, FlowRun
 from stepstore.pages import (
     Card,
@@ -46,12 +54,18 @@ __all__ = [
     "Card",
     "ConfigurationError",
     "ConflictError",
+    "ConnectionInfo",
+    "ConnectionStore",
+    "ConnectionType",
     "DataSource",
+    "DatabaseError",
     "Dataset",
     "DateTimeRange",
     "Dropdown",
     "Element",
     "Explainer",
+    "FixtureInfo",
+    "Fixtures",
     "Flow",
     "FlowFailedError",
     "FlowRun",
@@ -61,6 +75,7 @@ __all__ = [
     "InputElement",
     "IntegrityError",
     "InvalidInputError",
+    "MissingDriverError",
     "Model",
     "NotFoundError",
     "NumericRange",
