@@ -398,3 +398,32 @@ def test_another_user_sees_none_of_it(stack, make_user, flow_id):
     assert user.action("s").status_code == 404
     make_user.act_as(owner)
     assert StoreInterface(flow_id, step_name="s").get_element_value("s", "region") == "north"
+
+
+def test_concurrent_page_updates_each_get_a_version_and_leave_one_object(stack, alice, flow_id):
+    import threading
+
+    import boto3
+
+    from stepstore_functions.settings import get_settings
+
+    step = StoreInterface(flow_id, step_name="busy")
+    writers, rounds = 2, 4
+    filler = "x" * (250 * 1024)  # over the inline limit: every version goes to S3
+
+    def write(writer: int) -> None:
+        for i in range(rounds):
+            step.update_page(Page(f"{writer}-{i}", [Section("s", [Card("c", [RichText(filler)])])]))
+            step.update_progress(50, f"{writer}-{i}", page_update=True)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    page = step.get_page()
+    assert page.version == 2 * writers * rounds  # every update_page and every page_update counted
+    assert page.title in {f"{w}-{rounds - 1}" for w in range(writers)}
+    s3 = boto3.client("s3", endpoint_url=stack.aws_endpoint_url, region_name="us-east-1")
+    listed = s3.list_objects_v2(Bucket=get_settings().data_bucket, Prefix=f"pages/{alice.name}/")
+    assert len(listed.get("Contents", [])) == 1  # the replaced layouts were deleted

@@ -4,7 +4,7 @@ Layout and values are different items, so a step's update_page and a user's valu
 each other:
 
 - PAGE#<step>                 the layout (inline JSON, or a pointer into the data bucket) and its
-                              element heads, written only if its version is newer than the stored one
+                              element heads, written in one transaction with the step's page version
 - VALUE#<step>#<element key>  one item per input element the user set (key: reference_id, else id)
 - FUTURE#<step>#<element id>  an element registered by an earlier step for this one
 - ACTION#<step>               when the step's action last ran, and what its DataSources held
@@ -14,6 +14,7 @@ each other:
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,10 +26,18 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from stepstore_functions.dal.clients import client
-from stepstore_functions.dal.tables import StepItem, _MetadataModel, flow_pk, on_metadata_table, utcnow
+from stepstore_functions.dal.tables import (
+    StepItem,
+    _MetadataModel,
+    flow_pk,
+    on_metadata_table,
+    transaction,
+    utcnow,
+)
+from stepstore_functions.models.errors import ConflictError
 from stepstore_functions.models.pages import ActionRecord, PendingBlob, StoredPage, StoredValue
 from stepstore_functions.settings import get_settings
 
@@ -109,10 +118,6 @@ class PageUploadItem(_MetadataModel):
     expires_at = TTLAttribute()
 
 
-def _is_condition_failure(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 # Layout
 
 
@@ -133,39 +138,52 @@ def get_page(owner: str, flow_id: str, step_name: str) -> StoredPage | None:
     )
 
 
-def next_page_version(owner: str, flow_id: str, step_name: str) -> int | None:
-    """Advance the step's page version; the new one, or None if the step is unknown."""
-    item = StepItem(pk=flow_pk(owner, flow_id), sk=f"STEP#{step_name}")
-    try:
-        item.update(actions=[StepItem.page_version.add(1)], condition=StepItem.pk.exists())
-    except UpdateError as error:
-        if _is_condition_failure(error):
+_VERSION_ATTEMPTS = 8
+
+
+def store_page(
+    owner: str, flow_id: str, step_name: str, page: StoredPage
+) -> tuple[StoredPage, StoredPage | None] | None:
+    """Store the layout and advance the step's page version in one transaction, so a reader never
+    sees the new version without its page. Returns the page with its version and the page it
+    replaced; None if the step is unknown. A concurrent bump (another update, or progress with
+    page_update) is retried."""
+    pk, step_sk = flow_pk(owner, flow_id), f"STEP#{step_name}"
+    for _ in range(_VERSION_ATTEMPTS):
+        try:
+            current = int(StepItem.get(pk, step_sk, consistent_read=True).page_version or 0)
+        except DoesNotExist:
             return None
-        raise
-    return int(item.page_version)
-
-
-def put_page(owner: str, flow_id: str, step_name: str, page: StoredPage) -> bool:
-    """Store the layout unless a newer version is stored already; False when it was superseded."""
-    item = PageItem(
-        pk=flow_pk(owner, flow_id),
-        sk=f"PAGE#{step_name}",
-        version=page.version,
-        title=page.title,
-        manifest=json.dumps(page.manifest, separators=(",", ":")),
-        inline=page.inline,
-        key=page.key,
-        size=page.size,
-        etag=page.etag,
-        updated_at=page.updated_at,
-    )
-    try:
-        item.save(condition=PageItem.pk.does_not_exist() | (PageItem.version < page.version))
-    except PutError as error:
-        if _is_condition_failure(error):
-            return False
-        raise
-    return True
+        # Read after the version: if the transaction's guard holds, this is exactly the page replaced.
+        replaced = get_page(owner, flow_id, step_name)
+        stored = replace(page, version=current + 1)
+        item = PageItem(
+            pk=pk,
+            sk=f"PAGE#{step_name}",
+            version=stored.version,
+            title=stored.title,
+            manifest=json.dumps(stored.manifest, separators=(",", ":")),
+            inline=stored.inline,
+            key=stored.key,
+            size=stored.size,
+            etag=stored.etag,
+            updated_at=stored.updated_at,
+        )
+        guard = StepItem.page_version == current
+        if current == 0:
+            guard |= StepItem.page_version.does_not_exist()
+        try:
+            with transaction() as tx:
+                tx.update(
+                    StepItem(pk=pk, sk=step_sk),
+                    actions=[StepItem.page_version.set(stored.version)],
+                    condition=StepItem.pk.exists() & guard,
+                )
+                tx.save(item)
+        except TransactWriteError:
+            continue  # the version moved on meanwhile; read it again
+        return stored, replaced
+    raise ConflictError(f"could not store the page of step {step_name!r}: too many concurrent page updates")
 
 
 # Values

@@ -177,29 +177,30 @@ def update_page(
             "(keep long option lists out of dropdowns)",
             field="page",
         )
-    previous = page_store.get_page(actor.user, flow_id, step_name)
-    version = page_store.next_page_version(actor.user, flow_id, step_name)
-    if version is None:
-        raise NotFoundError(f"step {step_name!r} not found in flow {flow_id!r}")
     if key is not None:
         blobs.mark_committed(key)
-    stored = StoredPage(
-        version=version,
-        title=page_title,
-        manifest=manifest,
-        updated_at=utcnow(),
-        inline=inline,
-        key=key,
-        size=size,
-        etag=etag,
+    written = page_store.store_page(
+        actor.user,
+        flow_id,
+        step_name,
+        StoredPage(
+            version=0,
+            title=page_title,
+            manifest=manifest,
+            updated_at=utcnow(),
+            inline=inline,
+            key=key,
+            size=size,
+            etag=etag,
+        ),
     )
-    if page_store.put_page(actor.user, flow_id, step_name, stored):
-        if blob_id is not None:
-            page_store.delete_upload(blob_id)
-        if previous is not None and previous.key and previous.key != key:
-            blobs.delete(previous.key)
-    elif key is not None:
-        blobs.delete(key)  # a newer page was stored meanwhile: this one is nobody's
+    if written is None:
+        raise NotFoundError(f"step {step_name!r} not found in flow {flow_id!r}")
+    stored, replaced = written
+    if blob_id is not None:
+        page_store.delete_upload(blob_id)
+    if replaced is not None and replaced.key and replaced.key != key:
+        blobs.delete(replaced.key)  # the layout it replaced is nobody's now
     return stored
 
 
