@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 # Pages up to this size (JSON) are sent inline; larger ones go to S3 through presigned URLs.
 MAX_INLINE_PAGE_BYTES = 192 * 1024
+# Uploads in these formats become DataFrames; others (on a "*" DataSource) stay bytes.
+TABULAR_FORMATS = frozenset({"csv", "xlsx", "xls", "parquet", "json"})
 _READ_ATTEMPTS = 3
 
 
@@ -166,7 +168,8 @@ def parse_upload(data: bytes, fmt: str, what: str) -> Any:
 
 def data_source_value(api: ApiClient, step_path: str, step_name: str, body: dict[str, Any]) -> Any:
     """A DataSource's value: before the step's action, the uploaded file's name (or None); after it,
-    the file as a DataFrame (BytesIO for a raw_upload DataSource), parsed once and kept as an output."""
+    the file as a DataFrame (BytesIO for a raw_upload DataSource or a file that is not tabular), parsed
+    once and kept as an output."""
     head, upload, action = body["element"], body.get("upload"), body.get("action")
     if upload is None:
         return None
@@ -177,8 +180,8 @@ def data_source_value(api: ApiClient, step_path: str, step_name: str, body: dict
         entry = next((d for d in action["data_sources"] if d["element_id"] == head["id"]), None)
     if entry is None or action is None:
         return upload["file_name"]  # the action has not run on this file yet
-    if entry["raw_upload"]:
-        return read_upload(body, step_name)
+    if entry["raw_upload"] or upload["format"] not in TABULAR_FORMATS:
+        return read_upload(body, step_name)  # kept as bytes (a "*" DataSource took a PDF, say)
     output_path = f"{step_path}/outputs/{segment(entry['output_name'])}"
     try:
         pointer = api.get(output_path)
@@ -204,7 +207,7 @@ def convert_data_sources(
     """Parse every DataSource file that the action recorded; returns output name -> DataFrame."""
     converted = {}
     for entry in action["data_sources"]:
-        if entry["file_name"] is None or entry["raw_upload"]:
+        if entry["file_name"] is None or entry["raw_upload"] or entry["format"] not in TABULAR_FORMATS:
             continue
         body = api.get(f"{step_path}/elements/{segment(entry['element_id'])}")
         converted[entry["output_name"]] = data_source_value(api, step_path, step_name, body)

@@ -427,3 +427,17 @@ def test_concurrent_page_updates_each_get_a_version_and_leave_one_object(stack, 
     s3 = boto3.client("s3", endpoint_url=stack.aws_endpoint_url, region_name="us-east-1")
     listed = s3.list_objects_v2(Bucket=get_settings().data_bucket, Prefix=f"pages/{alice.name}/")
     assert len(listed.get("Contents", [])) == 1  # the replaced layouts were deleted
+
+
+def test_raw_and_any_format_uploads_stay_bytes_after_the_action(stack, alice, flow_id):
+    step = StoreInterface(flow_id, step_name="docs")
+    sources = [DataSource("Any file", ["*"]), DataSource("Raw CSV", ["csv"], raw_upload=True)]
+    step.update_page(Page("p", [Section("s", [Card("c", sources)])]))
+    step.upload_data_source("docs", "Any file", "report.pdf", b"%PDF-1.7 ...")
+    step.upload_data_source("docs", "Raw CSV", "kept.csv", b"a,b\n1,2\n")
+    assert step.get_element_value("docs", "Any file") == "report.pdf"  # before the action: its name
+    assert step.run_action() == {}  # nothing to parse
+    reader = StoreInterface(flow_id, step_name="after")
+    assert reader.get_element_value("docs", "Any file").getvalue() == b"%PDF-1.7 ..."
+    assert reader.get_element_value("docs", "Raw CSV").getvalue() == b"a,b\n1,2\n"
+    assert not reader.has_input("Raw CSV")
