@@ -243,6 +243,10 @@ class PageMethods:
         A step that has stored no page yet gets an empty one."""
         return read_page(self._api, self._path_of(None))
 
+    def get_page_version(self, step_name: str | None = None) -> int:
+        """The page version of this step (or `step_name`): one small request, for viewers that poll."""
+        return int(self._api.get(f"{self._path_of(step_name)}/page/version")["version"])
+
     def update_page(self, page: Page) -> None:
         """Store `page` as this step's page and advance its version.
 

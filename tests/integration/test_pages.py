@@ -153,7 +153,9 @@ def test_a_two_step_flow_walked_as_a_user(stack, alice, flow_id):
     page.add_section(Section("Results", []))
     page.add_content_to_section(Table(summary, title="By region", reference_id="summary"), "Results")
     report.update_page(page)
+    assert report.get_page_version() == 1
     assert report.update_progress(100, "summarised", page_update=True)
+    assert report.get_page_version() == 2
     again = report.get_page()
     assert again.version == 2
     pd.testing.assert_frame_equal(again.get_element_by_reference_id("summary").content, summary)

@@ -19,6 +19,7 @@ from stepstore_functions.models.pages import (
     PageOut,
     PageStored,
     PageUpdate,
+    PageVersionOut,
 )
 from stepstore_functions.settings import get_settings
 
@@ -40,6 +41,14 @@ def _ticket(upload_id: str, urls: list[str], headers: dict[str, str], part_size:
 @router.get(f"{STEP}/page", summary="A step's page with the values its user set")
 def get_page(flow_id: str, step_name: str) -> PageOut:
     return PageOut(**pages.read_page(request_actor(router), path_value(flow_id), path_value(step_name)))
+
+
+@router.get(
+    f"{STEP}/page/version", summary="A step's page version: poll it to know when to read the page again"
+)
+def get_page_version(flow_id: str, step_name: str) -> PageVersionOut:
+    step = pages.page_version(request_actor(router), path_value(flow_id), path_value(step_name))
+    return PageVersionOut(step_name=step.name, version=step.page_version)
 
 
 @router.put(

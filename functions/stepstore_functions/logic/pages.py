@@ -30,7 +30,7 @@ from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.flows import get_step
 from stepstore_functions.logic.outputs import _part_count
-from stepstore_functions.models.domain import Actor, valid_name
+from stepstore_functions.models.domain import Actor, Step, valid_name
 from stepstore_functions.models.errors import ConflictError, InvalidInputError, NotFoundError
 from stepstore_functions.models.pages import (
     FILE_FORMATS,
@@ -284,6 +284,11 @@ def commit_blob(
 
 
 # Reading
+
+
+def page_version(actor: Actor, flow_id: str, step_name: str) -> Step:
+    """The step, whose page_version says whether a viewer's copy of the page is current."""
+    return get_step(actor, flow_id, step_name)
 
 
 def read_page(actor: Actor, flow_id: str, step_name: str) -> dict[str, Any]:

@@ -78,6 +78,11 @@ class PageStored(ApiModel):
     elements: int
 
 
+class PageVersionOut(ApiModel):
+    step_name: str
+    version: int = Field(description="Advanced by update_page and update_progress(page_update=True).")
+
+
 class PageOut(ApiModel):
     """A step's page. Input values the user set are merged into `page` (inline pages); for a page kept in
     S3, download `url` and put `values[element id]` into each element's `value`. Append `future_elements`
