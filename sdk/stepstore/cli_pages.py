@@ -92,7 +92,7 @@ def _action(args: argparse.Namespace) -> int:
     api = _api(args)
     path = _step_path(args)
     action = api.post(f"{path}/action")
-    converted = convert_data_sources(api, path, args.step_name, action)
+    converted = convert_data_sources(api, args.flow_id, args.step_name, action, args.user)
     print(f"action of step {args.step_name!r} ran at {action['ran_at']}")
     for name, frame in converted.items():
         print(f"  {name}: {len(frame)} rows x {len(frame.columns)} columns on the next step's in-link")

@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstore import formats, transfer
+from stepstore import transfer
 from stepstore.client import segment
 from stepstore.errors import IntegrityError, InvalidInputError, NotFoundError, ServiceError
 from stepstore.pages import Card, Element, Image, Page, PlotlyPlot, RichText, Section, Table
@@ -166,10 +166,12 @@ def parse_upload(data: bytes, fmt: str, what: str) -> Any:
     raise InvalidInputError(f"{what} is {fmt}, which cannot become a DataFrame; its raw bytes are kept")
 
 
-def data_source_value(api: ApiClient, step_path: str, step_name: str, body: dict[str, Any]) -> Any:
+def data_source_value(
+    api: ApiClient, flow_id: str, step_name: str, body: dict[str, Any], user: str | None = None
+) -> Any:
     """A DataSource's value: before the step's action, the uploaded file's name (or None); after it,
     the file as a DataFrame (BytesIO for a raw_upload DataSource or a file that is not tabular), parsed
-    once and kept as an output."""
+    once and kept as an output of the DataSource's step (so it is on the next step's in-link)."""
     head, upload, action = body["element"], body.get("upload"), body.get("action")
     if upload is None:
         return None
@@ -182,35 +184,36 @@ def data_source_value(api: ApiClient, step_path: str, step_name: str, body: dict
         return upload["file_name"]  # the action has not run on this file yet
     if entry["raw_upload"] or upload["format"] not in TABULAR_FORMATS:
         return read_upload(body, step_name)  # kept as bytes (a "*" DataSource took a PDF, say)
-    output_path = f"{step_path}/outputs/{segment(entry['output_name'])}"
+    from stepstore.store import StoreInterface
+
+    # Saved and read as any output of the DataSource's own step is, so it travels as outputs do.
+    owner = StoreInterface(flow_id, user=user, step_name=step_name)
+    name = entry["output_name"]
     try:
-        pointer = api.get(output_path)
+        pointer = api.get(f"{page_path(flow_id, step_name)}/outputs/{segment(name)}")
     except NotFoundError:
         pointer = None
     if pointer is not None and datetime.fromisoformat(pointer["created_at"]) >= datetime.fromisoformat(
         action["ran_at"]
     ):
-        from stepstore.store import StoreInterface
-
-        return StoreInterface._load(pointer)
+        return owner.get_input(name, step_name=step_name)
     raw = read_upload(body, step_name).getvalue()
     what = f"{upload['file_name']!r} uploaded to DataSource {head.get('title')!r} on step {step_name!r}"
     frame = parse_upload(raw, upload["format"], what)
-    encoded = formats.encode(frame, what=f"DataSource {head.get('title')!r}")
-    transfer.upload(api, output_path, encoded.kind, encoded.format, encoded.payload)
+    owner.save_output(frame, name)
     return frame
 
 
 def convert_data_sources(
-    api: ApiClient, step_path: str, step_name: str, action: dict[str, Any]
+    api: ApiClient, flow_id: str, step_name: str, action: dict[str, Any], user: str | None = None
 ) -> dict[str, Any]:
     """Parse every DataSource file that the action recorded; returns output name -> DataFrame."""
     converted = {}
     for entry in action["data_sources"]:
         if entry["file_name"] is None or entry["raw_upload"] or entry["format"] not in TABULAR_FORMATS:
             continue
-        body = api.get(f"{step_path}/elements/{segment(entry['element_id'])}")
-        converted[entry["output_name"]] = data_source_value(api, step_path, step_name, body)
+        body = api.get(f"{page_path(flow_id, step_name)}/elements/{segment(entry['element_id'])}")
+        converted[entry["output_name"]] = data_source_value(api, flow_id, step_name, body, user)
     return converted
 
 
@@ -232,6 +235,7 @@ class PageMethods:
     _api: ApiClient
     flow_id: str
     step_name: str
+    user: str | None
 
     def _path_of(self, step_name: str | None) -> str:
         return page_path(self.flow_id, step_name or self.step_name)
@@ -310,7 +314,7 @@ class PageMethods:
             raise
         head = body["element"]
         if head.get("type") == "data_source":
-            return data_source_value(self._api, path, step_name, body)
+            return data_source_value(self._api, self.flow_id, step_name, body, self.user)
         if head.get("input"):
             return Element.from_dict(head).get_value()
         element = self._find(step_name, head["id"], quiet)
@@ -376,4 +380,4 @@ class PageMethods:
         step = step_name or self.step_name
         path = self._path_of(step)
         action = self._api.post(f"{path}/action")
-        return convert_data_sources(self._api, path, step, action)
+        return convert_data_sources(self._api, self.flow_id, step, action, self.user)
