@@ -37,9 +37,9 @@ def _pandas() -> Any | None:
     return sys.modules.get("pandas")
 
 
-# Rows per Parquet row group: small enough that a streamed upload starts early, large enough
-# that columns still compress and read well.
-ROW_GROUP_ROWS = 256 * 1024
+# Rows per Parquet row group, pyarrow's default: smaller groups let a stream start sooner but
+# cost far more to encode (dictionaries are rebuilt per group), so large frames stream by group.
+ROW_GROUP_ROWS = 1024 * 1024
 
 
 def arrow_table(data: Any, what: str = "data") -> tuple[str, Any] | None:

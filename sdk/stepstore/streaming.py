@@ -107,6 +107,10 @@ class PartSink:
         self._pool.shutdown(wait=True)
 
 
+def _md5_hex(data: memoryview) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 def _put_part(url: str, part: bytes) -> tuple[str, bytes]:
     digest = hashlib.md5(part, usedforsecurity=False).digest()  # hashed here, beside the upload
     response = _with_retries("upload", lambda: _s3_session().put(url, data=part, timeout=(5.0, 120.0)))
@@ -128,7 +132,7 @@ def upload_produced(
         finally:
             ticket = opening.result()
         payload = sink.getbuffer()
-        hashing = pool.submit(lambda: hashlib.md5(payload, usedforsecurity=False).hexdigest())
+        hashing = pool.submit(_md5_hex, payload)
         url, headers = ticket["urls"][0], ticket.get("headers") or {}
         _with_retries(
             "upload",

@@ -136,7 +136,12 @@ def test_invalid_names_are_422_naming_the_field(step):
     assert caught.value.field == "flow_id"
 
 
-def test_a_large_frame_streams_into_a_multipart_upload_and_round_trips(step, flow_id):
+@pytest.mark.parametrize("streamed", [False, True], ids=["one-put", "multipart-stream"])
+def test_large_frames_round_trip_by_either_upload(step, flow_id, monkeypatch, streamed):
+    import stepstore.store
+
+    if streamed:  # as a frame of several GB would, without building one
+        monkeypatch.setattr(stepstore.store, "STREAM_ABOVE_BYTES", 1024 * 1024)
     rows = 600_000
     frame = pd.DataFrame(
         {
@@ -146,10 +151,11 @@ def test_a_large_frame_streams_into_a_multipart_upload_and_round_trips(step, flo
             "word": pd.Series(np.arange(rows) % 997).map("w{}".format),
         }
     )
-    step.save_output(frame, "streamed")
-    (listed,) = [o for o in step.list_outputs() if o["name"] == "streamed"]
-    assert "-" in listed["etag"]  # assembled from parts
-    pd.testing.assert_frame_equal(reread(flow_id, "streamed"), frame)
+    step.save_output(frame, "large")
+    (listed,) = [o for o in step.list_outputs() if o["name"] == "large"]
+    assert ("-" in listed["etag"]) is streamed  # a multipart ETag is 'md5-N'
+    assert listed["size"] > 8 * 1024 * 1024
+    pd.testing.assert_frame_equal(reread(flow_id, "large"), frame)
 
 
 def test_a_stream_longer_than_its_size_hint_asks_for_more_part_urls(step, flow_id):

@@ -76,3 +76,19 @@ def test_kind_and_format_must_agree(api, flow_id):
             {"kind": "dataframe", "format": "raw", "size": 1, "etag": "0" * 32},
         )
     assert caught.value.field == "format"
+
+
+def test_replacing_an_output_removes_the_object_it_pointed_at(alice, flow_id, stack):
+    import io
+
+    import boto3
+
+    from stepstore_functions.resources import DATA_BUCKET
+
+    store = StoreInterface(flow_id, step_name="s")
+    for generation in range(3):
+        store.save_output(io.BytesIO(bytes([generation]) * 100_000), "blob")
+    s3 = boto3.client("s3", endpoint_url=stack.aws_endpoint_url)
+    listed = s3.list_objects_v2(Bucket=DATA_BUCKET.physical_name("local"), Prefix=f"outputs/{alice.name}/")
+    assert listed["KeyCount"] == 1
+    assert store.get_input("blob", step_name="s").getvalue() == bytes([2]) * 100_000

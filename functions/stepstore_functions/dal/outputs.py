@@ -36,11 +36,7 @@ def put_pointer(owner: str, pointer: OutputPointer) -> OutputPointer | None:
     """Store the pointer, replacing the step's previous output of that name; returns the replaced one."""
     pk = flow_pk(owner, pointer.flow_id)
     sk = _sort_key(pointer.name, pointer.position)
-    try:
-        previous = _pointer(pointer.flow_id, OutputItem.get(pk, sk, consistent_read=True))
-    except DoesNotExist:
-        previous = None
-    OutputItem(
+    item = OutputItem(
         pk=pk,
         sk=sk,
         name=pointer.name,
@@ -53,8 +49,13 @@ def put_pointer(owner: str, pointer: OutputPointer) -> OutputPointer | None:
         key=pointer.key,
         inline=pointer.inline,
         created_at=pointer.created_at,
-    ).save()
-    return previous
+    )
+    # One write that also hands back what it replaced (Model.save cannot return the old item).
+    response = OutputItem._get_connection().put_item(
+        pk, sk, attributes=item.serialize(), return_values="ALL_OLD"
+    )
+    old = response.get("Attributes")
+    return _pointer(pointer.flow_id, OutputItem.from_raw_data(old)) if old else None
 
 
 def get_out_link(owner: str, flow_id: str, name: str, position: int) -> OutputPointer | None:

@@ -119,13 +119,10 @@ def start_upload(
             field="format",
         )
     if size is None:
-        if part_size is None:
-            raise InvalidInputError(
-                "an upload of unknown size needs part_size (multipart)", field="part_size"
-            )
+        # Size and ETag come at commit: one PUT of up to 5 GB, or multipart if part_size is given.
         if etag is not None:
             raise InvalidInputError("an ETag without the size it belongs to", field="etag")
-        part_count, presign_now = 0, initial_parts or 1
+        part_count, presign_now = 0, (initial_parts or 1) if part_size is not None else 1
     else:
         part_count = _part_count(size, etag, part_size)
         presign_now = part_count

@@ -93,7 +93,7 @@ class UploadRequest(ApiModel):
     kind: OutputKind
     format: DataFormat
     size: int | None = Field(
-        default=None, ge=0, le=5 * 1024**4, description="Omit when streaming; then part_size is required."
+        default=None, ge=0, le=5 * 1024**4, description="Omit to declare it (and the ETag) at commit."
     )
     etag: str | None = Field(default=None, pattern=ETAG_PATTERN, description=ETAG_DESCRIPTION)
     part_size: int | None = Field(
