@@ -22,6 +22,7 @@ import io
 import json
 import math
 import pickle
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -594,12 +595,16 @@ class Explainer(Asset):
         return restored
 
 
+# What a typed class's object must have been stored as for the class to be rebuilt around it.
+_KIND_OF_CLASS: dict[type[Asset], str] = {}
+
 CLASS_OF_TYPE: dict[AssetType, type[Asset]] = {
     AssetType.DATASET: Dataset,
     AssetType.MODEL: Model,
     AssetType.SCHEMA: Schema,
     AssetType.EXPLAINER: Explainer,
 }
+_KIND_OF_CLASS.update({Dataset: "dataframe", Schema: "schema", Explainer: "explainer"})
 
 
 # Serialisation: which format an object is stored in, and back.
@@ -634,7 +639,9 @@ def encode_object(obj: Any, what: str) -> Encoded:
     try:
         tabular = formats.arrow_table(obj, what)
     except InvalidInputError:  # e.g. non-str column names, mixed-type columns: pickle keeps them exactly
-        return encode_pickle(obj, what)
+        pd = sys.modules.get("pandas")
+        kind = "dataframe" if pd is not None and isinstance(obj, pd.DataFrame) else "object"
+        return encode_pickle(obj, what, kind=kind)
     if tabular is not None:
         return Encoded(tabular[0], "parquet", None, table=tabular[1])
     if isinstance(obj, bytes | bytearray):
@@ -713,6 +720,9 @@ def decode_object(kind: str, data_format: str, payload: Any) -> Any:
 def restore_asset(body: dict[str, Any], obj: Any) -> Asset:
     """The typed asset (Dataset, Model, Schema, Explainer or Asset) for a stored record and its object."""
     cls = CLASS_OF_TYPE.get(asset_type(body["type"]), Asset)
+    needs = _KIND_OF_CLASS.get(cls)
+    if needs is not None and body["kind"] != needs:
+        cls = Asset  # e.g. Asset(3, "x", AssetType.SCHEMA): typed, but not a Schema object
     return cls._restore(body, obj)
 
 
