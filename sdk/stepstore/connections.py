@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -474,7 +475,35 @@ class PostgresDialect(SqlDialect):
 
     def read(self, con: Any, query: str, chunksize: int | None, kwargs: dict[str, Any]) -> Any:
         wr = _import("awswrangler", self.install, self.kind)
-        return wr.postgresql.read_sql_query(query, con, chunksize=chunksize, **kwargs)
+        if not chunksize:
+            return wr.postgresql.read_sql_query(query, con, **kwargs)
+        return self._stream(wr, con, query, chunksize, kwargs)
+
+    @staticmethod
+    def _stream(
+        wr: Any, con: Any, query: str, chunksize: int, kwargs: dict[str, Any]
+    ) -> Iterator[pd.DataFrame]:
+        # pg8000 reads a whole result set at once; a server-side cursor makes the server send it in chunks.
+        name = f"stepstore_{uuid.uuid4().hex[:12]}"
+        cursor = con.cursor()
+        cursor.execute(
+            f"DECLARE {name} NO SCROLL CURSOR FOR {query.rstrip().rstrip(';')}",
+            kwargs.pop("params", None) or (),
+        )
+        try:
+            first = True
+            while True:
+                frame = wr.postgresql.read_sql_query(
+                    f"FETCH FORWARD {int(chunksize)} FROM {name}", con, **kwargs
+                )
+                if len(frame) or first:  # an empty result still yields one frame, with its columns
+                    yield frame
+                first = False
+                if len(frame) < chunksize:
+                    return
+        finally:
+            with suppress(Exception):
+                con.rollback()  # ends the transaction the cursor lived in, and the cursor with it
 
     def write(
         self, con: Any, df: pd.DataFrame, schema: str, table: str, mode: str, kwargs: dict[str, Any]
@@ -510,6 +539,8 @@ class MySqlDialect(SqlDialect):
             database=creds.first("database", "dbname", "db"),
             connect_timeout=int(options.get("timeout", creds.first("timeout", default=30))),
             ssl={"ssl": {}} if ssl in (True, "true", "required") else None,
+            # Chunked reads use an unbuffered cursor, so rows come from the server as they are read.
+            cursorclass=pymysql.cursors.SSCursor if options.get("stream") else pymysql.cursors.Cursor,
         )
 
     def default_schema(self, creds: Credentials) -> str:
@@ -518,7 +549,20 @@ class MySqlDialect(SqlDialect):
     def read(self, con: Any, query: str, chunksize: int | None, kwargs: dict[str, Any]) -> Any:
         wr = _import("awswrangler", self.install, self.kind)
         dtype = self._boolean_columns(con, query) | dict(kwargs.pop("dtype", None) or {})
-        return wr.mysql.read_sql_query(query, con, chunksize=chunksize, dtype=dtype or None, **kwargs)
+        if not chunksize:
+            return wr.mysql.read_sql_query(query, con, dtype=dtype or None, **kwargs)
+        return self._stream(wr, con, query, chunksize, dtype, kwargs)
+
+    @staticmethod
+    def _stream(
+        wr: Any, con: Any, query: str, chunksize: int, dtype: dict[str, Any], kwargs: dict[str, Any]
+    ) -> Iterator[pd.DataFrame]:
+        empty = True
+        for frame in wr.mysql.read_sql_query(query, con, chunksize=chunksize, dtype=dtype or None, **kwargs):
+            empty = False
+            yield frame
+        if empty:  # awswrangler yields nothing for no rows; one empty frame keeps the columns
+            yield wr.mysql.read_sql_query(query, con, dtype=dtype or None, **kwargs)
 
     @staticmethod
     def _boolean_columns(con: Any, query: str) -> dict[str, Any]:
@@ -774,6 +818,7 @@ def read_sql(stored: StoredConnection, query: str, kwargs: dict[str, Any]) -> An
     if not chunksize:
         with dialect.session(stored, options) as con:
             return _guard("query", stored, lambda: dialect.read(con, query, None, kwargs))
+    options["stream"] = True
     return _chunks(dialect, stored, options, query, chunksize, kwargs)
 
 

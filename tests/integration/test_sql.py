@@ -186,6 +186,34 @@ def test_chunked_read_streams_frames_of_the_requested_size(store, database, conn
     pd.testing.assert_frame_equal(joined, frame, check_dtype=False)
 
 
+# Row 1000 of each query fails on the server; only a reader that streams gets the first chunks first.
+FAILS_AT_ROW_1000 = {
+    "postgresql": "SELECT 1 / (i - 1000) AS x FROM generate_series(1, 5000) AS i",
+    "mariadb": "SELECT IF(seq < 1000, seq, (SELECT 1 UNION SELECT 2)) AS x FROM seq_1_to_5000",
+}
+
+
+def test_chunked_read_streams_rows_from_the_server_as_they_are_read(store, database, conn):
+    chunks = store.db_to_pandas(FAILS_AT_ROW_1000[database.engine], conn, chunksize=10)
+    first = next(chunks)
+    assert len(first) == 10  # delivered before the server reached the failing row
+    with pytest.raises(DatabaseError) as raised:
+        for _ in chunks:
+            pass
+    assert conn in str(raised.value)
+    # The connection is usable again afterwards (the cursor and its transaction were closed).
+    assert store.db_to_pandas("SELECT 7 AS seven", conn)["seven"].tolist() == [7]
+
+
+def test_chunked_read_of_an_empty_result_yields_one_empty_frame_with_its_columns(
+    store, database, conn, table
+):
+    store.pandas_to_db(typed_frame(), table, conn)
+    frames = list(store.db_to_pandas(f"SELECT id, label FROM {table} WHERE id < 0", conn, chunksize=5))
+    assert sum(len(f) for f in frames) == 0
+    assert frames and list(frames[0].columns) == ["id", "label"]
+
+
 def test_query_parameters_reach_the_driver(store, database, conn, table):
     store.pandas_to_db(typed_frame(), table, conn)
     back = store.db_to_pandas(f"SELECT id FROM {table} WHERE id >= %s ORDER BY id", conn, params=[1])
