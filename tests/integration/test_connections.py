@@ -249,3 +249,24 @@ def test_cli_add_ls_show_share_unshare_test_rm(stack, make_user, capsys, monkeyp
     assert cli(["connections", "rm", "pg"]) == 0
     assert cli(["connections", "show", "pg"]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_a_refused_create_echoes_no_secret_in_its_answer_or_the_logs(stack, alice, caplog, capsys):
+    caplog.set_level("DEBUG")
+    secret = "pw-" + uuid.uuid4().hex
+    bodies = [
+        {"name": "bad", "type": "postgresql", "credentials": {"host": "h", "password": {"nested": secret}}},
+        {"name": "bad name", "type": "postgresql", "credentials": {"host": "h", "password": secret}},
+        {"name": "bad", "type": "mysql", "credentials": {"user": "u", "password": secret}},
+    ]
+    for body in bodies:
+        response = requests.post(
+            f"{stack.api_url}/connections",
+            json=body,
+            headers={"Authorization": f"Bearer {alice.token}"},
+            timeout=30,
+        )
+        assert response.status_code == 422
+        assert secret not in response.text
+    captured = capsys.readouterr()
+    assert secret not in caplog.text + captured.out + captured.err
