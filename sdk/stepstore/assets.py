@@ -470,6 +470,8 @@ class Schema(Asset):
                 )
         for column, expected in self.col_to_dtype.items():
             actual = df[column].dtype
+            if getattr(expected, "categories", False) is None and isinstance(actual, builtin_type(expected)):
+                continue  # "category" with no categories given: any categorical column fits
             if actual != expected:
                 raise SchemaViolation(
                     f"schema {self.label!r}: column {column!r} has dtype {actual}, expected {expected}"
@@ -685,12 +687,12 @@ def to_json_value(value: Any, field_name: str) -> Any:
         return {str(k): to_json_value(v, field_name) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         return [to_json_value(v, field_name) for v in value]
+    tolist = getattr(value, "tolist", None)  # numpy arrays, pandas Index (not 0-d scalars)
+    if callable(tolist) and getattr(value, "shape", ()) != ():
+        return to_json_value(tolist(), field_name)
     item = getattr(value, "item", None)  # numpy scalars
     if callable(item):
         return to_json_value(item(), field_name)
-    tolist = getattr(value, "tolist", None)  # numpy arrays, pandas Index
-    if callable(tolist):
-        return to_json_value(tolist(), field_name)
     raise InvalidInputError(
         f"{field_name} holds a {builtin_type(value).__name__}, which is not JSON", field=field_name
     )
