@@ -270,3 +270,18 @@ def test_a_refused_create_echoes_no_secret_in_its_answer_or_the_logs(stack, alic
         assert secret not in response.text
     captured = capsys.readouterr()
     assert secret not in caplog.text + captured.out + captured.err
+
+
+def test_deleting_a_shared_connection_ends_its_shares_and_a_new_one_of_that_name_inherits_none(stack, trio):
+    owner, grantee, _ = trio
+    owned = ConnectionStore(api_for(stack, owner))
+    owned.create("temp", "other", {"token": "old"})
+    owned.share("temp", grantee.name)
+    as_grantee = ConnectionStore(api_for(stack, grantee))
+    assert as_grantee.credentials("temp", owner=owner.name).credentials["token"] == "old"
+    owned.delete("temp")
+    owned.create("temp", "other", {"token": "new"})
+    assert owned.get("temp").shared_with == ()
+    assert as_grantee.list() == []
+    with pytest.raises(NotFoundError):
+        as_grantee.credentials("temp", owner=owner.name)
