@@ -20,6 +20,7 @@ import math
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, ClassVar
 
 PAGE_FORMAT = 1
@@ -33,11 +34,30 @@ def new_element_id() -> str:
     return uuid.uuid4().hex
 
 
+def _options(given: dict[str, Any], what: str) -> dict[str, Any]:
+    """Keyword options kept as JSON: callbacks and None dropped, enums by value, anything else refused."""
+    kept: dict[str, Any] = {}
+    for key, value in given.items():
+        if value is None or callable(value):
+            continue
+        if isinstance(value, Enum):
+            value = value.value
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{what}: option {key}={value!r} cannot be stored as JSON") from error
+        kept[key] = value
+    return kept
+
+
 # Elements
 
 
 class Element:
     """Base of every page element: a generated id, a title, an optional reference_id unique on the page.
+
+    Keyword options this SDK does not model are kept as given (under "extra" in JSON); callbacks
+    (page_update, on_click, ...) are accepted and ignored, since StepStore runs no page callbacks.
 
     Args:
         title: shown above the element; `get_element` finds elements by title or reference_id.
@@ -63,6 +83,7 @@ class Element:
         label: str = "",
         placeholder: str = "",
         _id: str | None = None,
+        **extra: Any,
     ) -> None:
         self.id = _id or new_element_id()
         self.title = "" if title is None else str(title)
@@ -72,6 +93,9 @@ class Element:
         self.show_description = show_description
         self.label = label or ""
         self.placeholder = placeholder or ""
+        # Callbacks (page_update, on_upload_completion, ...) are accepted so that flows port
+        # unchanged, but not kept: StepStore runs no page callbacks. Other options are kept as given.
+        self.extra = _options(extra, f"{type(self).__name__} {self.title!r}")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -119,6 +143,8 @@ class Element:
             "params": self._params(),
             "value": self._value(),
         }
+        if self.extra:
+            data["extra"] = self.extra
         content = self._content()
         if content is not None:
             data["content"] = content
@@ -135,6 +161,7 @@ class Element:
             "label": data.get("label", ""),
             "placeholder": data.get("placeholder", ""),
             "_id": data.get("id"),
+            **(data.get("extra") or {}),
         }
 
     @classmethod
@@ -169,6 +196,7 @@ class OpaqueElement(Element):
             placeholder=common["placeholder"],
             _id=common["_id"],
         )
+        self.extra = {}
         self.raw = dict(data)
         self.type = data.get("type", "element")  # type: ignore[misc]
         self.is_input = bool(data.get("input"))  # type: ignore[misc]
@@ -281,6 +309,8 @@ class Dropdown(InputElement):
         self,
         options: Sequence[str | int | float] | dict[Any, str],
         selected: Sequence[str | int | float] | str | int | float | None = None,
+        include_nulls_visible: bool = True,
+        include_nulls_value: bool = False,
         multiselect: bool = False,
         title: str = "",
         description: str = "",
@@ -290,6 +320,8 @@ class Dropdown(InputElement):
         **common: Any,
     ) -> None:
         super().__init__(title, description, required=required, **common)
+        self.include_nulls_visible = include_nulls_visible
+        self.include_nulls_value = include_nulls_value
         if isinstance(options, dict):
             self.options = list(options.keys())
             self.labels: list[str] | None = [str(v) for v in options.values()]
@@ -315,6 +347,8 @@ class Dropdown(InputElement):
             "multiselect": self.multiselect,
             "max_selections": self.max_selections,
             "required": self.required,
+            "include_nulls_visible": self.include_nulls_visible,
+            "include_nulls_value": self.include_nulls_value,
         }
 
     def _value(self) -> Any:
@@ -329,6 +363,8 @@ class Dropdown(InputElement):
         return cls(
             options,
             selected=data.get("value"),
+            include_nulls_visible=params.get("include_nulls_visible", True),
+            include_nulls_value=params.get("include_nulls_value", False),
             multiselect=params.get("multiselect", False),
             required=params.get("required", True),
             max_selections=params.get("max_selections"),
@@ -393,6 +429,8 @@ class NumericRange(InputElement):
         max_range: float,
         min_selection: float | None = None,
         max_selection: float | None = None,
+        include_nulls_visible: bool = True,
+        include_nulls_value: bool = False,
         title: str = "",
         description: str = "",
         single: bool = False,
@@ -402,6 +440,8 @@ class NumericRange(InputElement):
         **common: Any,
     ) -> None:
         super().__init__(title, description, required=required, **common)
+        self.include_nulls_visible = include_nulls_visible
+        self.include_nulls_value = include_nulls_value
         self.min_range = _number("min_range", min_range)
         self.max_range = _number("max_range", max_range)
         if self.min_range > self.max_range:
@@ -422,6 +462,8 @@ class NumericRange(InputElement):
             "single": self.single,
             "step_size": self.step_size,
             "required": self.required,
+            "include_nulls_visible": self.include_nulls_visible,
+            "include_nulls_value": self.include_nulls_value,
         }
 
     def _value(self) -> Any:
@@ -437,6 +479,8 @@ class NumericRange(InputElement):
             params["max_range"],
             low,
             high,
+            include_nulls_visible=params.get("include_nulls_visible", True),
+            include_nulls_value=params.get("include_nulls_value", False),
             single=params.get("single", False),
             step_size=params.get("step_size"),
             required=params.get("required", False),
@@ -466,15 +510,23 @@ class DateTimeRange(InputElement):
         max_range: datetime | str,
         min_selection: datetime | str | None = None,
         max_selection: datetime | str | None = None,
+        include_nulls_visible: bool = True,
+        include_nulls_value: bool = False,
+        show_date: bool = True,
+        show_time: bool = True,
+        show_timezone: bool = True,
+        is_range: bool = True,
         title: str = "",
         description: str = "",
         *,
-        is_range: bool = True,
         timezone: str = "UTC",
         required: bool = False,
         **common: Any,
     ) -> None:
         super().__init__(title, description, required=required, **common)
+        self.include_nulls_visible = include_nulls_visible
+        self.include_nulls_value = include_nulls_value
+        self.show_date, self.show_time, self.show_timezone = show_date, show_time, show_timezone
         self.min_range = _as_datetime(min_range)
         self.max_range = _as_datetime(max_range)
         if self.min_range > self.max_range:
@@ -491,6 +543,11 @@ class DateTimeRange(InputElement):
             "is_range": self.is_range,
             "timezone": self.timezone,
             "required": self.required,
+            "include_nulls_visible": self.include_nulls_visible,
+            "include_nulls_value": self.include_nulls_value,
+            "show_date": self.show_date,
+            "show_time": self.show_time,
+            "show_timezone": self.show_timezone,
         }
 
     def _value(self) -> Any:
@@ -508,6 +565,11 @@ class DateTimeRange(InputElement):
             params["max_range"],
             low,
             high,
+            include_nulls_visible=params.get("include_nulls_visible", True),
+            include_nulls_value=params.get("include_nulls_value", False),
+            show_date=params.get("show_date", True),
+            show_time=params.get("show_time", True),
+            show_timezone=params.get("show_timezone", True),
             is_range=params.get("is_range", True),
             timezone=params.get("timezone", "UTC"),
             required=params.get("required", False),
@@ -532,14 +594,16 @@ class Table(Element):
     def __init__(
         self,
         content: Any,
+        downloadable: bool = False,
+        filters_active: bool = False,
         title: str = "",
         description: str = "",
         *,
-        downloadable: bool = False,
         searchable: bool = True,
         **common: Any,
     ) -> None:
         super().__init__(title, description, **common)
+        self.filters_active = filters_active
         import pandas as pd
 
         if not isinstance(content, pd.DataFrame):
@@ -556,6 +620,7 @@ class Table(Element):
     def _params(self) -> dict[str, Any]:
         return {
             "downloadable": self.downloadable,
+            "filters_active": self.filters_active,
             "searchable": self.searchable,
             "rows": len(self.content),
             "columns": len(self.content.columns),
@@ -570,6 +635,7 @@ class Table(Element):
         return cls(
             frame_from_json(data["content"]),
             downloadable=params.get("downloadable", False),
+            filters_active=params.get("filters_active", False),
             searchable=params.get("searchable", True),
             **Element._common(data),
         )
@@ -583,11 +649,11 @@ class Image(Element):
     def __init__(
         self,
         content: Any,
+        size: str = "medium",
         title: str = "",
         description: str = "",
         *,
         extension: str = "png",
-        size: str = "medium",
         **common: Any,
     ) -> None:
         super().__init__(title, description, **common)
@@ -657,9 +723,16 @@ class PlotlyPlot(Element):
     type: ClassVar[str] = "plotly_plot"
 
     def __init__(
-        self, fig: Any, title: str = "", description: str = "", *, height: int | None = None, **common: Any
+        self,
+        fig: Any,
+        title: str | None = "",
+        show_title: bool = True,
+        description: str = "",
+        *,
+        height: int | None = None,
+        **common: Any,
     ) -> None:
-        super().__init__(title, description, **common)
+        super().__init__(title or "", description, show_title=show_title, **common)
         if isinstance(fig, dict):
             figure = json.loads(json.dumps(fig))
         elif hasattr(fig, "to_json"):
@@ -680,7 +753,14 @@ class PlotlyPlot(Element):
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> PlotlyPlot:
         params = data.get("params") or {}
-        return cls(data.get("content") or {}, height=params.get("height"), **Element._common(data))
+        common = Element._common(data)
+        return cls(
+            data.get("content") or {},
+            common.pop("title"),
+            common.pop("show_title"),
+            height=params.get("height"),
+            **common,
+        )
 
     def to_figure(self) -> Any:
         """The figure as a plotly ``graph_objects.Figure`` (needs plotly installed)."""
@@ -720,10 +800,13 @@ class Card:
         _id: str | None = None,
         show_title: bool = True,
         show_description: bool = True,
+        **options: Any,
     ) -> None:
         self.id = _id or new_element_id()
         self.title = title or ""
         self.content: list[Element] = list(content or [])
+        # page_update, filter_update and other callbacks are accepted and ignored; the rest is kept.
+        self.extra = _options(options, f"card {title!r}")
         self.subtitle = subtitle or ""
         self.description = description or ""
         self.show_title = show_title
@@ -760,6 +843,7 @@ class Card:
             "show_title": self.show_title,
             "show_description": self.show_description,
             "content": [e.to_dict() for e in self.content],
+            **({"extra": self.extra} if self.extra else {}),
         }
 
     @classmethod
@@ -772,6 +856,7 @@ class Card:
             _id=data.get("id"),
             show_title=data.get("show_title", True),
             show_description=data.get("show_description", True),
+            **(data.get("extra") or {}),
         )
 
 
@@ -842,7 +927,10 @@ class Page:
     advances it on `update_page` and on `update_progress(..., page_update=True)`.
     """
 
-    def __init__(self, title: str, sections: Sequence[Section] | None = None) -> None:
+    def __init__(
+        self, title: str, sections: Sequence[Section] | None = None, on_auto_refresh: Any = None
+    ) -> None:
+        # on_auto_refresh is accepted so that flows port unchanged; StepStore runs no page callbacks.
         self.title = title or ""
         self.sections: list[Section] = list(sections or [])
         self.version = 0

@@ -203,3 +203,36 @@ def test_importing_stepstore_pages_does_not_import_pandas():
     code = "import sys, stepstore, stepstore.pages; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_flows_written_for_the_reference_sdk_port_unchanged():
+    from enum import Enum
+
+    class Overflow(Enum):
+        SCROLL = "scroll"
+
+    def callback(store):  # page callbacks are accepted and not stored
+        return store
+
+    pick = Dropdown(["a", "b"], ["b"], True, False, True, "Pick", page_update=callback, label="L")
+    assert pick.multiselect and pick.title == "Pick" and pick.get_value() == ["b"]
+    span = NumericRange(0, 10, 1, 9, True, False, "Span", "desc", False, step_size=1)
+    assert span.title == "Span" and span.get_value() == [1, 9]
+    moment = DateTimeRange(
+        datetime(2024, 1, 1), datetime(2024, 2, 1), None, None, True, False, True, True, True, False, "At"
+    )
+    assert moment.title == "At" and not moment.is_range
+    table = Table(
+        pd.DataFrame({"a": [1]}), True, False, "Rows", cell_colors=None, max_table_rows_to_display=50
+    )
+    text = RichText("hi", False, "Note", overflow_behavior=Overflow.SCROLL, info_content="more")
+    plot = PlotlyPlot({"data": []}, None, False, "d")
+    card = Card("c", [pick, span, moment, table, text, plot], page_update=callback, updater_text="Go")
+    page = Page("p", [Section("s", [card])], on_auto_refresh=callback)
+    again = Page.from_json(page.to_json())
+    assert again == page
+    assert again.get_element_by_title("Rows").extra == {"max_table_rows_to_display": 50}
+    assert again.get_element_by_title("Note").extra == {"overflow_behavior": "scroll", "info_content": "more"}
+    assert again.get_card_by_title("c").extra == {"updater_text": "Go"}
+    with pytest.raises(ValueError, match=r"option thing=.* cannot be stored as JSON"):
+        TextInput(title="t", thing=object())
