@@ -186,3 +186,10 @@ def test_the_sdk_assembles_a_page_with_future_elements_and_its_version():
     assert [e.title for e in assembled.elements] == ["Q", "Later"]
     empty = _assemble({"stored": "none", "title": "", "version": 0, "future_elements": []})
     assert empty.sections == [] and empty.version == 0
+
+
+def test_a_page_from_another_client_needs_no_input_flag():
+    raw = {"type": "dropdown", "id": "d1", "title": "Pick", "params": {"options": ["a", "b"]}, "value": []}
+    (found,) = manifest_of({"title": "p", "sections": [{"cards": [{"content": [raw]}]}]})
+    assert found["input"] is True
+    assert validate_value(found, "b") == ["b"]

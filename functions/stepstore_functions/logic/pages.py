@@ -105,6 +105,8 @@ def check_manifest(heads: list[dict[str, Any]]) -> None:
             )
         if not isinstance(kind, str) or not kind:
             raise InvalidInputError(f"element {element_id!r} needs a type", field="page")
+        if kind in INPUT_TYPES:
+            head["input"] = True  # a page written by another client may leave the flag out
         if element_id in ids:
             raise InvalidInputError(f"two elements on the page have id {element_id!r}", field="page")
         ids.add(element_id)
