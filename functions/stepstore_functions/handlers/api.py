@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from stepstore_functions.handlers import assets, connections, fixtures, flows, outputs, pages, users
 from stepstore_functions.models.api import Health
 from stepstore_functions.models.errors import DomainError
+from stepstore_functions.observability import observability
 
 # Routes that API Gateway serves without the authorizer; every other route needs a bearer token.
 PUBLIC_ROUTES = frozenset({("GET", "/health")})
@@ -25,9 +25,7 @@ API_VERSION = "1"
 # Most requests are reads with no business metric to count; an empty flush is expected, not news.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-logger = Logger(service="stepstore-api")
-tracer = Tracer(service="stepstore-api")
-metrics = Metrics(namespace="StepStore", service="stepstore-api")
+logger, metrics, tracer = observability("stepstore-api")
 
 app = APIGatewayRestResolver(enable_validation=True)
 for route_group in (users, flows, outputs, assets, connections, fixtures, pages):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
@@ -16,13 +15,12 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stepstore_functions.logic.users import authenticate
+from stepstore_functions.observability import observability
 
 # Most requests are reads with no business metric to count; an empty flush is expected, not news.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-logger = Logger(service="stepstore-authorizer")
-tracer = Tracer(service="stepstore-authorizer")
-metrics = Metrics(namespace="StepStore", service="stepstore-authorizer")
+logger, metrics, tracer = observability("stepstore-authorizer")
 
 # API Gateway answers 401 when a TOKEN authorizer raises exactly this.
 UNAUTHORIZED = "Unauthorized"
