@@ -21,15 +21,14 @@ def events(stack) -> Iterator[object]:
 
 
 def _fixtures_bucket() -> str:
-    from stepstore_functions.resources import FIXTURES_BUCKET
-
     from stepstore.local.stack import STAGE
+    from stepstore_functions.resources import FIXTURES_BUCKET
 
     return FIXTURES_BUCKET.physical_name(STAGE)
 
 
 def test_uploaded_fixture_runs_the_trigger_flow_and_its_events_are_delivered(stack, events, make_user):
-    from stepstore import StoreInterface, StepStatus
+    from stepstore import StepStatus, StoreInterface
 
     # Given a service user whose token the trigger uses (this process's STEPSTORE_TOKEN)
     trigger_user = make_user("trigger", role="service")

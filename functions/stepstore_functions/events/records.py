@@ -4,8 +4,10 @@ Item shapes are those of dal/tables.py and dal/outputs.py:
 
 - links table, sk ``OUT#<name>#<position>`` (OutputItem): INSERT or MODIFY -> OutputSaved.
 - metadata table, sk ``STEP#<name>`` (StepItem): status becoming ``completed`` -> StepCompleted.
-- metadata table, sk ``ASSET#...`` (asset items; see `ASSET_SK_PREFIX`): INSERT -> AssetCreated,
-  MODIFY -> AssetUpdated, REMOVE -> AssetDeleted.
+- metadata table, pk ``ASSET#<id>`` sk ``HEAD`` (AssetHeadItem in dal/assets.py, the asset's
+  current version): INSERT -> AssetCreated, MODIFY that changes the version (or label, name,
+  type) -> AssetUpdated, REMOVE -> AssetDeleted. Version items, label claims and shares publish
+  nothing: the head changes with every version that matters.
 
 Everything else (users, tokens, uploads expiring by TTL, pages, ...) publishes nothing.
 """
@@ -27,9 +29,8 @@ from stepstore_functions.events.schema import (
 )
 from stepstore_functions.resources import FIXTURE_PREFIX
 
-# Asset items are keyed by this sort-key prefix in the metadata table; each version of an asset is
-# one such item. The convention is documented in docs/events.md, so the asset DAL can rely on it.
-ASSET_SK_PREFIX = "ASSET#"
+ASSET_PK_PREFIX = "ASSET#"
+ASSET_HEAD_SK = "HEAD"
 OUTPUT_SK_PREFIX = "OUT#"
 STEP_SK_PREFIX = "STEP#"
 COMPLETED = "completed"
@@ -55,8 +56,8 @@ def events_from_stream_record(
         return _output_saved(event_name, new, occurred_at, stage)
     if sk.startswith(STEP_SK_PREFIX) and new is not None:
         return _step_completed(old, new, occurred_at, stage)
-    if sk.startswith(ASSET_SK_PREFIX):
-        return _asset_change(event_name, image, occurred_at, stage)
+    if sk == ASSET_HEAD_SK and str(image.get("pk", "")).startswith(ASSET_PK_PREFIX):
+        return _asset_change(event_name, old, new, occurred_at, stage)
     return []
 
 
@@ -116,9 +117,18 @@ def _optional_str(image: Image, *names: str) -> str | None:
     return None
 
 
-def _asset_change(event_name: str, image: Image, occurred_at: datetime, stage: str) -> list[StepStoreEvent]:
+_ASSET_IDENTITY = ("version", "asset_type", "label", "name")
+
+
+def _asset_change(
+    event_name: str, old: Image | None, new: Image | None, occurred_at: datetime, stage: str
+) -> list[StepStoreEvent]:
     detail_type = _ASSET_DETAIL_TYPE.get(event_name)
-    asset_id = _optional_str(image, "asset_id", "id") or str(image["sk"])[len(ASSET_SK_PREFIX) :]
+    image = new or old or {}
+    unchanged = old is not None and new is not None and all(old.get(f) == new.get(f) for f in _ASSET_IDENTITY)
+    if detail_type is DetailType.ASSET_UPDATED and unchanged:
+        return []  # a rewrite of the same version (e.g. its index keys): nothing a subscriber cares about
+    asset_id = _optional_str(image, "asset_id") or str(image["pk"])[len(ASSET_PK_PREFIX) :]
     owner = _optional_str(image, "owner")
     if detail_type is None or owner is None:
         return []
@@ -128,7 +138,7 @@ def _asset_change(event_name: str, image: Image, occurred_at: datetime, stage: s
         occurred_at=occurred_at,
         owner=owner,
         asset_id=asset_id,
-        asset_type=_optional_str(image, "asset_type", "type"),
+        asset_type=_optional_str(image, "asset_type"),
         label=_optional_str(image, "label"),
         name=_optional_str(image, "name"),
         version=int(version) if version is not None else None,

@@ -1,0 +1,1 @@
+"""One construct per capability: tables, buckets, functions, connections, api, events, monitoring."""

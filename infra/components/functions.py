@@ -1,0 +1,230 @@
+"""The Lambda functions: one code asset, the Powertools layer, one least-privilege role each.
+
+Every function gets the stage's resource names (Deployment(stage).environment(), read once by
+stepstore_functions.settings), arm64, active tracing, and a log group of its own with a
+retention, which its role may write to and nothing else of the kind.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.components.code import function_code
+from infra.components.connections import Connections
+from infra.constants import (
+    LOG_RETENTION_DAYS,
+    POWERTOOLS_LAYER_ACCOUNT,
+    PYTHON_VERSION,
+    name,
+)
+from infra.constants import (
+    Functions as Names,
+)
+from infra.nag import acknowledge, finding_resource
+from stepstore_functions.resources import FIXTURE_PREFIX, Deployment
+
+RUNTIME = lambda_.Runtime(f"python{PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON)
+
+# pynamodb reads the table description; transactions need the per-item actions, not an action of their own.
+TABLE_READ_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+TABLE_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+# Presigned uploads (single and multipart, tagged as staging), commit tagging, reads, deletes.
+OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectTagging",
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+
+_RETENTION = {30: logs.RetentionDays.ONE_MONTH, 90: logs.RetentionDays.THREE_MONTHS}
+
+
+def powertools_layer_arn(version: int) -> str:
+    """The public Powertools for AWS Lambda (Python) v3 layer (this runtime, arm64) in the stack's region."""
+    runtime = f"python{PYTHON_VERSION.replace('.', '')}"
+    return (
+        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{runtime}-arm64:{version}"
+    )
+
+
+class Functions(Construct):
+    """api, authorizer, stream publisher, S3-notification publisher and the example fixture trigger."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        account: str,
+        tables: dict[str, dynamodb.Table],
+        buckets: dict[str, s3.Bucket],
+        connections: Connections,
+        powertools_layer_version: int,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.stage = stage
+        self._removal_policy = removal_policy
+        self._code = function_code()
+        self._layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", powertools_layer_arn(powertools_layer_version)
+        )
+        self._environment = {
+            **Deployment(stage=stage, account=account).environment(),
+            "POWERTOOLS_METRICS_NAMESPACE": "StepStore",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        metadata, links = tables["metadata"], tables["links"]
+        data, assets, fixtures = buckets["data"], buckets["assets"], buckets["fixtures"]
+
+        self.api = self._function(
+            Names.API,
+            "StepStore API: every route behind API Gateway",
+            memory=1024,
+            timeout=Duration.seconds(29),
+        )
+        for table in (metadata, links):
+            self._grant_table(self.api, table, write=True)
+        for bucket in (data, assets, fixtures):
+            self._grant_objects(self.api, bucket)
+        connections.grant_connection_secrets(self.api.role)
+
+        self.authorizer = self._function(
+            Names.AUTHORIZER, "StepStore TOKEN authorizer", memory=512, timeout=Duration.seconds(10)
+        )
+        self.authorizer.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:DescribeTable", "dynamodb:GetItem"], resources=[metadata.table_arn]
+            )
+        )
+
+        self.stream_publisher = self._function(
+            Names.STREAM_PUBLISHER,
+            "StepStore events from the tables' streams to the bus",
+            memory=512,
+            timeout=Duration.seconds(60),
+        )
+        self.s3_publisher = self._function(
+            Names.S3_PUBLISHER,
+            "StepStore FixtureUploaded events from S3 notifications to the bus",
+            memory=256,
+            timeout=Duration.seconds(30),
+        )
+
+        self.fixture_trigger = self._function(
+            Names.FIXTURE_TRIGGER,
+            "Example event-driven flow: ingest and summarise each uploaded fixture",
+            memory=1024,
+            timeout=Duration.minutes(5),
+        )
+        fixture_objects = fixtures.arn_for_objects(f"{FIXTURE_PREFIX}*")
+        self.fixture_trigger.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[fixture_objects],
+            )
+        )
+        acknowledge(
+            self.fixture_trigger.role,
+            f"AwsSolutions-IAM5[Resource::{finding_resource(self, fixture_objects)}]",
+            "The trigger reads whichever fixture was uploaded: objects under the fixture area of the "
+            "fixtures bucket only.",
+        )
+        connections.trigger_token.grant_read(self.fixture_trigger)
+        self.fixture_trigger.add_environment(
+            "STEPSTORE_TOKEN_SECRET_ARN", connections.trigger_token.secret_arn
+        )
+
+        self.all = [self.api, self.authorizer, self.stream_publisher, self.s3_publisher, self.fixture_trigger]
+        for function in self.all:
+            # X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
+            acknowledge(
+                function.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which AWS only "
+                "grants on Resource '*' (X-Ray has no resource-level permissions).",
+            )
+
+    def _function(self, key: str, description: str, *, memory: int, timeout: Duration) -> lambda_.Function:
+        function_name = name(self.stage, key)
+        construct_id = "".join(part.capitalize() for part in key.split("-"))
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=_RETENTION[LOG_RETENTION_DAYS],
+            removal_policy=self._removal_policy,
+        )
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            role_name=f"{function_name}-role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{function_name}: least privilege for this function only",
+        )
+        function = lambda_.Function(
+            self,
+            construct_id,
+            function_name=function_name,
+            description=description,
+            code=self._code,
+            handler=Names.HANDLERS[key],
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            memory_size=memory,
+            timeout=timeout,
+            role=role,
+            layers=[self._layer],
+            environment=dict(self._environment),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+        )
+        return function
+
+    @staticmethod
+    def _grant_table(function: lambda_.Function, table: dynamodb.Table, *, write: bool) -> None:
+        actions = TABLE_READ_ACTIONS + (TABLE_WRITE_ACTIONS if write else ())
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(actions), resources=[table.table_arn, f"{table.table_arn}/index/*"]
+            )
+        )
+        acknowledge(
+            function.role,
+            f"AwsSolutions-IAM5[Resource::{finding_resource(table, f'{table.table_arn}/index/*')}]",
+            "Queries by the table's own global secondary indexes (gsi1, gsi2): any index of this table only.",
+        )
+
+    @staticmethod
+    def _grant_objects(function: lambda_.Function, bucket: s3.Bucket) -> None:
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(OBJECT_ACTIONS), resources=[bucket.arn_for_objects("*")])
+        )
+        # Listing (fixtures) and telling a missing object (404) from a forbidden one (403) need ListBucket.
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+        )
+        acknowledge(
+            function.role,
+            f"AwsSolutions-IAM5[Resource::{finding_resource(bucket, bucket.arn_for_objects('*'))}]",
+            "Keys are made per flow, step, asset and upload at run time: any object of this one bucket.",
+        )
