@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import cache
 
 import pytest
 import requests
@@ -13,11 +14,23 @@ from stepstore.cli import main as cli
 from stepstore.client import ApiClient
 from stepstore.connections import ConnectionStore, ConnectionType, DatabaseError
 
-PG_USER = "postgres"
+
+@cache
+def pg_user() -> str:
+    """The machine's PostgreSQL takes user postgres or root with trust auth."""
+    import pg8000
+
+    for user in ("postgres", "root"):
+        try:
+            pg8000.connect(user=user, host="127.0.0.1", database="test").close()
+            return user
+        except Exception:
+            continue
+    raise RuntimeError("PostgreSQL at 127.0.0.1:5432 accepts neither user postgres nor root")
 
 
 def pg_credentials(password: str) -> dict:
-    return {"host": "127.0.0.1", "port": 5432, "user": PG_USER, "database": "test", "password": password}
+    return {"host": "127.0.0.1", "port": 5432, "user": pg_user(), "database": "test", "password": password}
 
 
 def api_for(stack, caller) -> ApiClient:
@@ -36,21 +49,6 @@ def trio(make_user):
     grantee = make_user("grantee", use=False)
     stranger = make_user("stranger", use=False)
     return owner, grantee, stranger
-
-
-@pytest.fixture(autouse=True)
-def pg_user():
-    # The machine's PostgreSQL takes user postgres or root with trust auth.
-    import pg8000
-
-    global PG_USER
-    for user in ("postgres", "root"):
-        try:
-            pg8000.connect(user=user, host="127.0.0.1", database="test").close()
-            PG_USER = user
-            return
-        except Exception:
-            continue
 
 
 def test_owner_grantee_stranger_matrix(stack, trio, make_user, flow_id, caplog, capsys):
@@ -224,7 +222,7 @@ def test_cli_add_ls_show_share_unshare_test_rm(stack, make_user, capsys, monkeyp
         cli(
             [
                 "connections", "add", "pg", "--type", "postgresql", "--json", str(creds),
-                "--set", "host=127.0.0.1", "--set", "port=5432", "--set", f"user={PG_USER}",
+                "--set", "host=127.0.0.1", "--set", "port=5432", "--set", f"user={pg_user()}",
                 "--set", "database=test",
             ]
         )
