@@ -125,6 +125,8 @@ def test_unknown_output_names_the_name_and_the_step(step, flow_id):
     assert isinstance(caught.value, ValueError) and caught.value.status == 404
     with pytest.raises(ValueError, match=r"'missing'.*'produce'"):
         consumer.get_input("missing", step_name="produce")
+    with pytest.raises(NotFoundError, match="step 'ghost' not found in flow"):
+        consumer.get_input("anything", step_name="ghost")
 
 
 def test_invalid_names_are_422_naming_the_field(step):
