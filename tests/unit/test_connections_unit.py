@@ -63,6 +63,20 @@ def test_credentials_repr_hides_secret_values_and_scrub_removes_them():
     assert "hunter22" not in repr(stored("postgresql", password="hunter22"))
 
 
+def test_sql_server_without_pyodbc_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyodbc", None)
+    with pytest.raises(MissingDriverError, match="pip install pyodbc"):
+        sdk.read_sql(stored("mssql", host="h"), "SELECT 1", {})
+
+
+def test_snowflake_batches_are_regrouped_to_the_requested_chunk_size():
+    import pandas as pd
+
+    batches = [pd.DataFrame({"x": range(n)}) for n in (3, 4, 5)]
+    assert [len(f) for f in sdk._rechunk(iter(batches), 5)] == [5, 5, 2]
+    assert list(sdk._rechunk(iter([]), 5)) == []
+
+
 @pytest.mark.parametrize(
     ("kind", "module", "extra"),
     [("snowflake", "snowflake.connector", "snowflake"), ("databricks", "databricks.sql", "databricks")],
