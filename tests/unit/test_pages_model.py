@@ -236,3 +236,32 @@ def test_flows_written_for_the_reference_sdk_port_unchanged():
     assert again.get_card_by_title("c").extra == {"updater_text": "Go"}
     with pytest.raises(ValueError, match=r"option thing=.* cannot be stored as JSON"):
         TextInput(title="t", thing=object())
+
+
+def test_random_frames_round_trip_through_table_json():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra.pandas import column, data_frames, range_indexes
+
+    text = st.one_of(st.none(), st.text())
+    frames = data_frames(
+        [
+            column("i", dtype="int64"),
+            column("f", dtype="float64"),
+            column("b", dtype="bool"),
+            column("o", elements=text, dtype=object),
+            column("s", elements=text, dtype="str"),
+            column("n", elements=st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), dtype="Int64"),
+            column("t", dtype="datetime64[ns]"),
+            column("u", dtype="uint32"),
+        ],
+        index=range_indexes(max_size=12),
+    )
+
+    @settings(max_examples=60, deadline=None)
+    @given(frames)
+    def round_trips(frame):
+        stored = json.dumps(frame_to_json(frame), allow_nan=False)
+        pd.testing.assert_frame_equal(frame_from_json(json.loads(stored)), frame)
+
+    round_trips()
