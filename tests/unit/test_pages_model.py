@@ -258,7 +258,7 @@ def test_random_frames_round_trip_through_table_json():
         index=range_indexes(max_size=12),
     )
 
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=25, deadline=None)
     @given(frames)
     def round_trips(frame):
         stored = json.dumps(frame_to_json(frame), allow_nan=False)
