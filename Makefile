@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# jsii (under aws-cdk-lib) warns loudly on every run about the machine's Node version; the app is unaffected.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: install demo test test-fast lint format typecheck openapi synth bench clean
 
@@ -38,5 +40,20 @@ typecheck: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m stepstore_functions.handlers.api > functions/stepstore_functions/openapi.json
 
+# The CDK CLI pinned in package.json; only `make synth` needs it (the infra tests synthesize in Python).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch node_modules/.installed
+
+# Synthesize the CDK app into cdk.out/ with the pinned CLI (bundles the Lambda code with pip; no AWS
+# account needed). STAGE=prod picks the stage.
+STAGE ?= dev
+synth: $(STAMP) node_modules/.installed
+	npx --no-install cdk synth --quiet -c stage=$(STAGE)
+
+# Speed and memory against the floor the same machine sets (several minutes; see BENCHMARKS.md).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info cdk.out node_modules
