@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stepstore_functions.events.publisher import publish
 from stepstore_functions.events.records import events_from_stream_record, stream_record_time
+from stepstore_functions.observability import observability
 from stepstore_functions.settings import get_settings
 
-logger = Logger(service="stepstore-events")
-tracer = Tracer(service="stepstore-events")
-metrics = Metrics(namespace="StepStore", service="stepstore-events")
+logger, metrics, tracer = observability("stepstore-events")
 
 
 @logger.inject_lambda_context(log_event=False)  # images hold user data: log keys and counts only

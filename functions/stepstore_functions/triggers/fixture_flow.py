@@ -22,18 +22,16 @@ import os
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stepstore_functions.dal.clients import client
 from stepstore_functions.events.schema import DetailType, FixtureUploaded, rule_pattern
+from stepstore_functions.observability import observability
 from stepstore_functions.resources import FIXTURE_PREFIX
 
-logger = Logger(service="stepstore-trigger")
-tracer = Tracer(service="stepstore-trigger")
-metrics = Metrics(namespace="StepStore", service="stepstore-trigger")
+logger, metrics, tracer = observability("stepstore-trigger")
 
 # The rule that subscribes this function (the CDK app and the local stack both use it).
 RULE_PATTERN = rule_pattern(DetailType.FIXTURE_UPLOADED, key=[{"prefix": FIXTURE_PREFIX}])
