@@ -647,7 +647,7 @@ def run_action(actor: Actor, flow_id: str, step_name: str) -> dict[str, Any]:
         raise InvalidInputError(
             f"the action of step {step_name!r} cannot run: "
             + "; ".join(problems)
-            + " (uploaded files are kept)",
+            + (" (the uploaded files are kept)" if any(d["file_name"] for d in sources) else ""),
             field="data_source",
         )
     action = ActionRecord(ran_at=utcnow(), data_sources=sources)
