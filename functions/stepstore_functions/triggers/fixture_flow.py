@@ -10,9 +10,9 @@ event. The handler runs a two-step `stepstore.Flow` through the SDK, as any flow
 The flow's id comes from the fixture name and the event id, so EventBridge's at-least-once
 delivery resumes the same flow (completed steps are skipped) instead of starting a second one.
 
-The SDK needs ``STEPSTORE_API_URL`` (set by CDK to the API's URL) and a token: ``STEPSTORE_TOKEN``
-when the environment has one (the local stack), otherwise the secret named by
-``STEPSTORE_TOKEN_SECRET_ARN`` (a service user's token, which an operator stores after deploying).
+The SDK needs ``STEPSTORE_API_URL`` (set by CDK to the API's URL) and a token: the secret named by
+``STEPSTORE_TOKEN_SECRET_ARN`` (a service user's token, which an operator stores after deploying),
+or, where no secret is configured (the local stack), ``STEPSTORE_TOKEN`` from the environment.
 """
 
 from __future__ import annotations
@@ -85,14 +85,13 @@ def build_flow(fixture: FixtureUploaded) -> Any:
 
 
 def _sdk_environment() -> None:
-    """Give the SDK its token: from the environment if set, else from Secrets Manager (cached)."""
-    if os.environ.get(TOKEN_ENV):
-        return
+    """Give the SDK its token: from the secret when one is configured (read at most every five
+    minutes, so a rotated token is picked up), else the environment's own (the local stack)."""
     secret_arn = os.environ.get(TOKEN_SECRET_ENV)
-    if not secret_arn:
-        raise RuntimeError(f"the trigger needs {TOKEN_ENV} or {TOKEN_SECRET_ENV} in its environment")
-    token = parameters.get_secret(secret_arn, max_age=300)
-    os.environ[TOKEN_ENV] = str(token).strip()
+    if secret_arn:
+        os.environ[TOKEN_ENV] = str(parameters.get_secret(secret_arn, max_age=300)).strip()
+    elif not os.environ.get(TOKEN_ENV):
+        raise RuntimeError(f"the trigger needs {TOKEN_SECRET_ENV} or {TOKEN_ENV} in its environment")
 
 
 @logger.inject_lambda_context(log_event=False)
