@@ -103,6 +103,12 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
             path = f"{self._step_path()}/inputs/{segment(name)}"
         else:
             path = f"{self._step_path(step_name)}/outputs/{segment(name)}"
+        try:
+            return self._load(self._api.get(path))
+        except NotFoundError:
+            # A DataSource upload whose action a front end ran is on the in-link too: parsed on first read.
+            if step_name is not None or not self._parse_pending_data_source(name):
+                raise
         return self._load(self._api.get(path))
 
     def has_input(self, name: str) -> bool:
@@ -110,7 +116,7 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
         try:
             self._api.get(f"{self._step_path()}/inputs/{segment(name)}")
         except NotFoundError:
-            return False
+            return self._pending_data_source(name) is not None
         return True
 
     def list_inputs(self) -> dict[str, str]:

@@ -371,6 +371,32 @@ class PageMethods:
         payload = data.getvalue() if isinstance(data, io.BytesIO) else bytes(data)
         upload_file(self._api, self._path_of(step_name), element, file_name, payload)
 
+    def _pending_data_source(self, name: str) -> dict[str, Any] | None:
+        """The previous step's DataSource whose file becomes `name` on this step's in-link, when a
+        front end ran that step's action and nothing has parsed the file yet; else None."""
+        previous = self.get_previous_step_name()  # type: ignore[attr-defined]
+        if previous is None:
+            return None
+        key = name.removeprefix("data-source-")
+        try:
+            body = self._api.get(f"{page_path(self.flow_id, previous)}/elements/{segment(key)}")
+        except (NotFoundError, InvalidInputError):
+            return None
+        action = body.get("action") or {}
+        element_id = body["element"].get("id")
+        recorded = any(
+            d["element_id"] == element_id and d["output_name"] == name for d in action.get("data_sources", [])
+        )
+        return body if recorded and body.get("upload") else None
+
+    def _parse_pending_data_source(self, name: str) -> bool:
+        """Parse a pending DataSource file into `name` on this step's in-link; True when it did."""
+        body = self._pending_data_source(name)
+        if body is None:
+            return False
+        data_source_value(self._api, self.flow_id, self.get_previous_step_name(), body, self.user)  # type: ignore[attr-defined]
+        return True
+
     def run_action(self, step_name: str | None = None) -> dict[str, Any]:
         """Run the step's action (default: this step): every DataSource's file is checked, then parsed
         into a DataFrame that the next step finds on its in-link. Returns output name -> DataFrame.

@@ -443,3 +443,21 @@ def test_raw_and_any_format_uploads_stay_bytes_after_the_action(stack, alice, fl
     assert reader.get_element_value("docs", "Any file").getvalue() == b"%PDF-1.7 ..."
     assert reader.get_element_value("docs", "Raw CSV").getvalue() == b"a,b\n1,2\n"
     assert not reader.has_input("Raw CSV")
+
+
+def test_after_a_front_end_action_the_upload_is_on_the_next_steps_in_link(stack, alice, flow_id):
+    # Given a user who uploaded a CSV and ran the action through the API alone
+    choose = StoreInterface(flow_id, step_name="choose")
+    choose.update_page(input_page())
+    user = User(stack, alice.token, flow_id)
+    user.upload("choose", "sales", "sales.csv", SALES_CSV)
+    assert user.action("choose").status_code == 200
+    # When the next step asks its in-link first, before anything read the DataSource
+    report = StoreInterface(flow_id, step_name="report")
+    assert report.has_input("sales")
+    assert not report.has_input("Region")  # a dropdown's value is not an input
+    # Then the file comes back as a DataFrame, parsed once and kept as an output
+    pd.testing.assert_frame_equal(report.get_input("sales"), pd.read_csv(io.BytesIO(SALES_CSV)))
+    assert [o["name"] for o in choose.list_outputs()] == ["sales"]
+    with pytest.raises(NotFoundError):
+        report.get_input("never-uploaded")
