@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -327,7 +328,7 @@ def _as_lambda_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         record = dict(record)
         dynamodb = dict(record.get("dynamodb") or {})
         created = dynamodb.get("ApproximateCreationDateTime")
-        if hasattr(created, "timestamp"):
+        if isinstance(created, datetime):
             dynamodb["ApproximateCreationDateTime"] = created.timestamp()
         record["dynamodb"] = dynamodb
         converted.append(record)
