@@ -23,6 +23,7 @@ import json
 import math
 import pickle
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -614,23 +615,26 @@ _KIND_OF_CLASS.update({Dataset: "dataframe", Schema: "schema", Explainer: "expla
 
 @dataclass(frozen=True)
 class Encoded:
-    """An object's stored form: what it was (`kind`), how it is stored (`format`) and its bytes."""
+    """An object's stored form: what it was (`kind`), how it is stored (`format`) and its bytes.
+
+    Tables carry `write` instead of `payload`: it writes the Parquet file to a sink row group by
+    row group, so a large frame can stream into a multipart upload without ever being held whole.
+    """
 
     kind: str
     format: str
-    payload: Any  # bytes, or a buffer that memoryview reads without a copy; None when `table` is set
-    table: Any = None  # a pyarrow Table still to be written as Parquet (streamed when it is large)
+    payload: Any  # bytes, or a buffer that memoryview reads without a copy; None when `write` is set
+    write: Callable[[Any], None] | None = None
+    size_hint: int = 0
 
     def parquet_payload(self) -> Any:
         """The bytes to store; a table is written to Parquet in an Arrow buffer (no extra copy)."""
-        if self.table is None:
+        if self.write is None:
             return self.payload
         import pyarrow as pa
 
-        from stepstore import formats
-
         sink = pa.BufferOutputStream()
-        formats.write_parquet(self.table, sink)
+        self.write(sink)
         return sink.getvalue()
 
 
@@ -638,14 +642,17 @@ def encode_object(obj: Any, what: str) -> Encoded:
     """Parquet for DataFrames and Series, raw for bytes, JSON for exact JSON values, pickle otherwise."""
     from stepstore import formats
 
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(obj, pd.DataFrame):
+        encoded = _frame_writer(obj, what)
+        return encoded if encoded is not None else encode_pickle(obj, what, kind="dataframe")
     try:
         tabular = formats.arrow_table(obj, what)
-    except InvalidInputError:  # e.g. non-str column names, mixed-type columns: pickle keeps them exactly
-        pd = sys.modules.get("pandas")
-        kind = "dataframe" if pd is not None and isinstance(obj, pd.DataFrame) else "object"
-        return encode_pickle(obj, what, kind=kind)
+    except InvalidInputError:  # e.g. a Series of mixed types: pickle keeps it exactly
+        return encode_pickle(obj, what)
     if tabular is not None:
-        return Encoded(tabular[0], "parquet", None, table=tabular[1])
+        kind, table = tabular
+        return Encoded(kind, "parquet", None, write=lambda sink: formats.write_parquet(table, sink))
     if isinstance(obj, bytes | bytearray):
         return Encoded("bytes", "raw", bytes(obj))
     if isinstance(obj, io.BytesIO):
@@ -653,6 +660,41 @@ def encode_object(obj: Any, what: str) -> Encoded:
     if _exact_json(obj):
         return Encoded("json", "json", json.dumps(obj, separators=(",", ":")).encode())
     return encode_pickle(obj, what)
+
+
+def _frame_writer(frame: Any, what: str) -> Encoded | None:
+    """A Parquet writer for `frame` that converts it to Arrow one row group at a time.
+
+    Converting slice by slice (against the schema inferred from the whole frame, which also keeps
+    a RangeIndex as metadata) means the frame is never copied whole into Arrow: saving a 1 GB frame
+    needs little more than the frame. None when Parquet cannot hold the frame exactly.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from stepstore import formats
+
+    if not all(isinstance(c, str) for c in frame.columns):
+        return None  # Parquet column names are strings
+    try:
+        schema = pa.Schema.from_pandas(frame, preserve_index=None)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+
+    def write(sink: Any) -> None:
+        rows = formats.ROW_GROUP_ROWS
+        with pq.ParquetWriter(sink, schema) as writer:
+            for offset in range(0, max(len(frame), 1), rows):
+                try:
+                    piece = pa.Table.from_pandas(
+                        frame.iloc[offset : offset + rows], schema=schema, preserve_index=None
+                    )
+                except (pa.ArrowException, TypeError, ValueError) as error:
+                    raise InvalidInputError(f"cannot store {what} as Parquet: {error}") from error
+                writer.write_table(piece)
+
+    size = int(frame.memory_usage(index=True, deep=False).sum())
+    return Encoded("dataframe", "parquet", None, write=write, size_hint=size)
 
 
 def encode_pickle(obj: Any, what: str, kind: str = "object") -> Encoded:

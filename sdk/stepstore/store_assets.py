@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstore import formats, streaming, transfer
+from stepstore import streaming, transfer
 from stepstore.assets import (
     Asset,
     AssetInfo,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from stepstore.client import ApiClient
 
 Progress = Callable[[int], None]
+CHUNK_BYTES = 8 * 1024 * 1024
 
 
 class AssetMethods:
@@ -189,16 +190,15 @@ def upload_asset(
         "asset_id": asset_id,
     }
     encoded = asset._encode()  # before any request: an unstorable object fails with nothing sent
-    if encoded.table is not None and encoded.table.nbytes > transfer.SINGLE_PUT_MAX:
+    if encoded.write is not None and encoded.size_hint > transfer.SINGLE_PUT_MAX:
         # A large frame: Parquet row groups go to S3 while later ones are still being encoded.
-        table = encoded.table
         body = streaming.upload_stream(
             api,
             "/assets",
             encoded.kind,
             encoded.format,
-            lambda sink: formats.write_parquet(table, sink),
-            size_hint=table.nbytes,
+            encoded.write,
+            size_hint=encoded.size_hint,
             fields=fields,
         )
     else:
@@ -224,13 +224,11 @@ def load_asset(
     """The typed asset a record describes, its object read from storage (only `columns` of a dataset)."""
     if columns is not None:
         columns = list(columns)
-    if (
-        body["format"] == "parquet"
-        and body["kind"] == "dataframe"
-        and (columns is not None or body["size"] > transfer.SINGLE_PUT_MAX)
-    ):
-        # Range reads: only the wanted columns, and a large file is never held whole in memory.
-        frame = read_parquet(body["url"], body["size"], body["etag"], columns, progress)
+    if body["format"] == "parquet" and body["kind"] == "dataframe":
+        if columns is not None:  # range reads: the footer, then only the wanted column chunks
+            frame = read_parquet(body["url"], body["size"], body["etag"], columns, progress)
+        else:
+            frame = read_parquet_whole(body["url"], body["size"], body["etag"], progress)
         return restore_asset(body, frame)
     payload = read_object(body, progress)
     obj = decode_object(body["kind"], body["format"], payload)
@@ -281,6 +279,52 @@ def read_parquet(
         table = parquet.read(columns=columns, use_pandas_metadata=True)
     # self_destruct frees each Arrow column once converted, so the peak is not two full copies.
     return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def read_parquet_whole(url: str, size: int, etag: str, progress: Progress | None = None) -> Any:
+    """A stored Parquet DataFrame, fetched with one GET into a buffer of its exact size.
+
+    The body streams into that buffer (no joined copy), the buffer is dropped once Arrow has
+    decoded it, and the Arrow columns are freed as they become pandas columns, so the peak stays
+    near one copy of the file plus one of the frame.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = download_into_buffer(url, size, etag, progress)
+    table = pq.read_table(pa.py_buffer(buffer))
+    del buffer
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def download_into_buffer(url: str, size: int, etag: str, progress: Progress | None = None) -> bytearray:
+    """The object's bytes in a preallocated buffer, checked against its recorded size and ETag."""
+    response = transfer._with_retries(
+        "download",
+        lambda: transfer._s3_session().get(url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)),
+    )
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    filled = 0
+    try:
+        for chunk in response.iter_content(chunk_size=CHUNK_BYTES):
+            end = filled + len(chunk)
+            if end > size:
+                raise IntegrityError(f"downloaded object is larger than the {size} bytes recorded for it")
+            view[filled:end] = chunk
+            filled = end
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        response.close()
+        view.release()
+    got_etag = response.headers.get("ETag", "").strip('"')
+    if filled != size or (got_etag and got_etag != etag):
+        raise IntegrityError(
+            f"downloaded object does not match its record: {filled} bytes with ETag {got_etag!r}, "
+            f"expected {size} bytes with ETag {etag!r}"
+        )
+    return buffer
 
 
 class RangeFile(io.RawIOBase):

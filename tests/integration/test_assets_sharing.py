@@ -51,6 +51,7 @@ def test_owner_and_reader_can_read_a_stranger_cannot(cast):
     with pytest.raises(NotFoundError):
         stranger.list_asset_versions(asset_id)
     assert stranger.get_assets() == []
+    assert stranger.get_assets(asset_id=asset_id) == []
     assert stores["owner"].list_asset_shares(asset_id) == [reader.name]
 
 

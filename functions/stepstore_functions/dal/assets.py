@@ -288,7 +288,7 @@ def get_head(asset_id: str) -> AssetVersion | None:
 
 def get_heads(asset_ids: Iterable[str]) -> list[AssetVersion]:
     keys = [(asset_pk(a), HEAD) for a in dict.fromkeys(asset_ids)]
-    return [_record(item) for item in AssetHeadItem.batch_get(keys)] if keys else []
+    return [_record(item) for item in AssetHeadItem.batch_get(keys, consistent_read=True)] if keys else []
 
 
 def find_by_label(owner: str, asset_type: AssetType, label: str) -> str | None:

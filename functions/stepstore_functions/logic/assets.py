@@ -322,8 +322,12 @@ def list_assets(
     """The current version of every asset the actor owns or was shared that matches, newest first.
 
     Each with a download URL (presigning is local signing, no request), so a client can load them all.
+    An asset_id the actor may not read simply matches nothing.
     """
-    heads = _candidate_heads(actor, label, asset_type, name, asset_id)
+    try:
+        heads = _candidate_heads(actor, label, asset_type, name, asset_id)
+    except NotFoundError:
+        return []
     matching = [h for h in heads if name is None or h.draft.name == name]
     matching.sort(key=lambda h: h.created_at, reverse=True)
     return [_readable(h) for h in matching[: min(max(limit, 1), MAX_LISTED_ASSETS)]]
