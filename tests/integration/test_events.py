@@ -3,6 +3,10 @@ publish its OutputSaved and StepCompleted events, through the same handlers as i
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -97,3 +101,40 @@ def test_objects_outside_the_fixture_area_publish_nothing(stack, events, make_us
     )
     keys = [e["detail"].get("key") for e in events.delivered if e["detail-type"] == "FixtureUploaded"]
     assert f"other/{marker}.csv" not in keys
+
+
+# The trigger's Lambda bundle has no pandas or pyarrow (only the API's pure-Python dependencies):
+# its flow must run with both unimportable.
+_TRIGGER_WITHOUT_PANDAS = """
+import json, os, sys, uuid
+sys.modules["pandas"] = None
+sys.modules["pyarrow"] = None
+import boto3
+from stepstore.local import LocalStack
+from stepstore.local.gateway import LambdaContext
+from stepstore.local.stack import STAGE
+
+with LocalStack() as stack:
+    os.environ.update(STEPSTORE_API_URL=stack.api_url, STEPSTORE_TOKEN=stack.create_user("t", role="service"))
+    from stepstore_functions.resources import FIXTURES_BUCKET
+    from stepstore_functions.triggers import fixture_flow
+
+    bucket = FIXTURES_BUCKET.physical_name(STAGE)
+    s3 = boto3.client("s3", endpoint_url=stack.aws_endpoint_url, region_name="us-east-1")
+    s3.put_object(Bucket=bucket, Key="fixture/x.csv", Body=b"a,b\\n1,2\\n")
+    detail = {"stage": STAGE, "occurred_at": "2026-01-01T00:00:00Z", "bucket": bucket, "key": "fixture/x.csv",
+              "fixture_name": "x.csv", "size": 8, "etag": "e"}
+    result = fixture_flow.lambda_handler({"id": str(uuid.uuid4()), "detail": detail}, LambdaContext("t", "r"))
+    print(json.dumps(result))
+"""
+
+
+def test_the_trigger_flow_runs_without_pandas_or_pyarrow():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STEPSTORE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", _TRIGGER_WITHOUT_PANDAS], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == "completed"
+    assert outcome["flow_id"].startswith("fixture-ingest-x.csv-")
