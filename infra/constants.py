@@ -32,16 +32,12 @@ PYTHON_VERSION = "3.14"
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 38
 LOG_RETENTION_DAYS = 30
-# Pure-Python packages the functions need beyond the runtime (boto3/botocore) and the Powertools
-# layer (powertools, pydantic, aws-xray-sdk): bundled with the code at synth time.
-BUNDLED_REQUIREMENTS = (
-    "pynamodb>=6.0,<7",
-    "requests>=2.31,<3",
-    "charset-normalizer>=3,<4",
-    "idna>=3,<4",
-    "certifi",
-    "urllib3>=1.25.4,<3",
-)
+# What the functions need beyond the runtime (boto3, botocore) and the Powertools layer, bundled
+# with the code at synth time: pynamodb without its dependencies (only botocore, which the runtime
+# has), and requests and pydantic with theirs (pydantic is in the layer too; bundling it means the
+# models do not depend on what a given layer version ships).
+BUNDLED_WITHOUT_DEPENDENCIES = ("pynamodb>=6.0,<7",)
+BUNDLED_WITH_DEPENDENCIES = ("requests>=2.31,<3", "pydantic>=2.6,<3")
 
 # API Gateway
 THROTTLE_RATE_LIMIT = 100  # requests per second, per stage
