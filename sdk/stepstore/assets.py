@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from stepstore.errors import InvalidInputError
 
@@ -218,7 +218,7 @@ class Asset:
         return encode_object(self.object, what=f"asset {self.label!r}")
 
     @classmethod
-    def _restore(cls, body: dict[str, Any], obj: Any) -> Asset:
+    def _restore(cls, body: dict[str, Any], obj: Any) -> Self:
         """Rebuild an asset of this class from the stored record and its decoded object."""
         asset = cls.__new__(cls)
         Asset.__init__(
@@ -515,7 +515,7 @@ class Schema(Asset):
         return Encoded("schema", "json", json.dumps({"columns": columns}).encode())
 
     @classmethod
-    def _restore(cls, body: dict[str, Any], obj: Any) -> Asset:
+    def _restore(cls, body: dict[str, Any], obj: Any) -> Self:
         import pandas as pd
 
         attributes = body.get("attributes") or {}
@@ -590,7 +590,7 @@ class Explainer(Asset):
         return encode_pickle(bundle, what=f"Explainer {self.label!r}", kind="explainer")
 
     @classmethod
-    def _restore(cls, body: dict[str, Any], obj: Any) -> Asset:
+    def _restore(cls, body: dict[str, Any], obj: Any) -> Self:
         bundle = obj if isinstance(obj, dict) else {"explainer": obj}
         restored = super()._restore(body, bundle.get("explainer"))
         restored.model = bundle.get("model")
