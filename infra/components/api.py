@@ -46,6 +46,18 @@ ACCESS_LOG_FIELDS = {
 
 _RETENTION = {30: logs.RetentionDays.ONE_MONTH, 90: logs.RetentionDays.THREE_MONTHS}
 
+GATEWAY_RESPONSES = (
+    ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, "unauthorized", "Unauthorized"),
+    (
+        "AccessDenied",
+        apigw.ResponseType.ACCESS_DENIED,
+        "unauthorized",
+        "User is not authorized to access this resource",
+    ),
+    ("Throttled", apigw.ResponseType.THROTTLED, "throttled", "Too many requests: slow down and retry"),
+    ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, "internal", "Internal server error"),
+)
+
 
 class Api(Construct):
     """Every request goes to the API function (a proxy integration); the function's resolver routes it."""
@@ -97,6 +109,13 @@ class Api(Construct):
             identity_source=apigw.IdentitySource.header("Authorization"),
             results_cache_ttl=Duration.seconds(AUTHORIZER_CACHE_SECONDS),
         )
+        # Answers API Gateway gives itself, in the shape the API (and the local gateway) answers with.
+        for construct_id, response_type, kind, message in GATEWAY_RESPONSES:
+            self.rest_api.add_gateway_response(
+                construct_id,
+                type=response_type,
+                templates={"application/json": json.dumps({"error": kind, "message": message})},
+            )
         validator = self.rest_api.add_request_validator(
             "RequestValidator",
             request_validator_name=name(stage, "request-validator"),

@@ -158,6 +158,16 @@ def test_api_stage_throttles_and_writes_json_access_logs(synthesized):
     )
 
 
+def test_gateway_errors_answer_in_the_apis_json_shape(synthesized):
+    responses = {
+        r["Properties"]["ResponseType"]: json.loads(r["Properties"]["ResponseTemplates"]["application/json"])
+        for r in synthesized.resources("AWS::ApiGateway::GatewayResponse").values()
+    }
+    assert responses["UNAUTHORIZED"] == {"error": "unauthorized", "message": "Unauthorized"}
+    assert set(responses) == {"UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "DEFAULT_5XX"}
+    assert all(set(body) == {"error", "message"} for body in responses.values())
+
+
 def test_streams_and_fixture_notifications_feed_the_publishers(synthesized):
     stack = synthesized.stack
     publisher = synthesized.logical_id(stack.functions.stream_publisher)
