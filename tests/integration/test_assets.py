@@ -324,3 +324,16 @@ def _asset_objects(stack) -> list[str]:
 def _key_of(store: StoreInterface, asset_id: str) -> str:
     url = store._api.get(f"/assets/{asset_id}")["url"]
     return url.split("?", 1)[0].split("/", 4)[4]
+
+
+def test_a_version_saved_by_asset_id_may_relabel_the_asset_and_frees_the_old_label(store):
+    asset_id = store.save_asset(Asset({"v": 1}, "draft name", "other"))
+    store.save_asset(Asset({"v": 2}, "final name", "other"), overwrite=True, asset_id=asset_id)
+
+    assert store.get_asset("final name", "other").id == asset_id
+    with pytest.raises(NotFoundError):
+        store.get_asset("draft name", "other")
+    other_id = store.save_asset(Asset({"v": 3}, "draft name", "other"))  # the old label is free again
+    assert other_id != asset_id
+    with pytest.raises(ConflictError, match=f"belongs to asset {other_id}"):
+        store.save_asset(Asset({"v": 4}, "draft name", "other"), overwrite=True, asset_id=asset_id)

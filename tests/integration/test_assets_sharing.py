@@ -111,3 +111,13 @@ def test_links_may_name_shared_assets_but_not_unreadable_ones(cast):
     with pytest.raises(InvalidInputError, match=f"link 'source' names asset '{asset_id}'"):
         stores["stranger"].save_asset(sneaky)
     assert stores["stranger"].get_assets() == []
+
+
+def test_a_relabelled_asset_is_found_by_its_new_label_by_the_reader_too(cast):
+    stores, asset_id, _, _ = cast
+    renamed = Dataset(pd.DataFrame({"x": [5]}), "yearly")
+    stores["owner"].save_asset(renamed, overwrite=True, asset_id=asset_id)
+
+    assert stores["reader"].get_dataset("yearly").id == asset_id
+    with pytest.raises(NotFoundError):
+        stores["reader"].get_dataset("quarterly")
