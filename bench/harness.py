@@ -95,7 +95,7 @@ class StackProcess:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STEPSTORE_"))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "stepstore.cli", "local", "up", "--port", str(self.port)],
+            [sys.executable, "-m", "stepstore.cli", "local", "up", "--port", str(self.port), "--no-events"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -21,7 +22,14 @@ def _local_up(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    with stack:
+    with contextlib.ExitStack() as running:
+        running.enter_context(stack)
+        if args.events:
+            from stepstore.local.events import LocalEvents
+
+            # The example triggers run their flows as a service user of their own.
+            token = stack.create_user("event-triggers", role="service")
+            running.enter_context(LocalEvents(stack, trigger_token=token))
         print(f"STEPSTORE_API_URL={stack.api_url}", flush=True)
         print(f"STEPSTORE_ADMIN_TOKEN={stack.admin_token}", flush=True)
         print(
@@ -76,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8765)
     up.add_argument("--verbose", action="store_true", help="show the functions' logs and metrics")
+    up.add_argument(
+        "--no-events",
+        dest="events",
+        action="store_false",
+        help="do not deliver events (DynamoDB streams, S3 notifications) to the event handlers and triggers",
+    )
     up.set_defaults(run=_local_up)
 
     users = commands.add_parser("users", help="users and tokens").add_subparsers(dest="action", required=True)
