@@ -662,6 +662,11 @@ def encode_object(obj: Any, what: str) -> Encoded:
     return encode_pickle(obj, what)
 
 
+# Rows per Parquet row group (and per Arrow conversion) of a Dataset: pyarrow's default, which the
+# 1 GB benchmark found ~2x faster to write than 256K-row groups, for ~60 MB more peak memory.
+FRAME_ROW_GROUP_ROWS = 1024 * 1024
+
+
 def _frame_writer(frame: Any, what: str) -> Encoded | None:
     """A Parquet writer for `frame` that converts it to Arrow one row group at a time.
 
@@ -672,8 +677,6 @@ def _frame_writer(frame: Any, what: str) -> Encoded | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from stepstore import formats
-
     if not all(isinstance(c, str) for c in frame.columns):
         return None  # Parquet column names are strings
     try:
@@ -682,7 +685,7 @@ def _frame_writer(frame: Any, what: str) -> Encoded | None:
         return None
 
     def write(sink: Any) -> None:
-        rows = formats.ROW_GROUP_ROWS
+        rows = FRAME_ROW_GROUP_ROWS
         with pq.ParquetWriter(sink, schema) as writer:
             for offset in range(0, max(len(frame), 1), rows):
                 try:
