@@ -384,8 +384,13 @@ class PageMethods:
             return None
         action = body.get("action") or {}
         element_id = body["element"].get("id")
+        # Only tabular files become in-link data; raw uploads stay bytes on their DataSource.
         recorded = any(
-            d["element_id"] == element_id and d["output_name"] == name for d in action.get("data_sources", [])
+            d["element_id"] == element_id
+            and d["output_name"] == name
+            and not d["raw_upload"]
+            and d["format"] in TABULAR_FORMATS
+            for d in action.get("data_sources", [])
         )
         return body if recorded and body.get("upload") else None
 
