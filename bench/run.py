@@ -15,6 +15,7 @@ from bench.harness import Report, StackProcess
 
 FULL = {
     "sizes": [100_000, 1_000_000, 5_000_000],
+    "asset_sizes": [1_000_000, 5_000_000],
     "repeats": 5,
     "calls": 300,
     "flows": 8,
@@ -24,6 +25,7 @@ FULL = {
 }
 TINY = {
     "sizes": [1_000],
+    "asset_sizes": [1_000],
     "repeats": 1,
     "calls": 5,
     "flows": 2,
@@ -42,18 +44,20 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="*",
         default=None,
-        choices=["bulk", "metadata", "cold", "concurrency", "memory"],
+        choices=["bulk", "assets", "metadata", "cold", "concurrency", "memory"],
         help="run only these sections",
     )
     args = parser.parse_args(argv)
     config = TINY if args.tiny else FULL
-    wanted = set(args.only or ["bulk", "metadata", "cold", "concurrency", "memory"])
+    wanted = set(args.only or ["bulk", "assets", "metadata", "cold", "concurrency", "memory"])
     report = Report()
     started = time.perf_counter()
     with StackProcess() as stack:
         stack.use(stack.create_user())
         if "bulk" in wanted:
             sections.bulk(report, stack, config["sizes"], config["repeats"])
+        if "assets" in wanted:
+            sections.assets(report, stack, config["asset_sizes"], config["repeats"])
         if "metadata" in wanted:
             sections.metadata(report, stack, config["calls"])
         if "cold" in wanted:

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -254,3 +255,64 @@ def memory(report: Report, stack: StackProcess, rows: int) -> None:
         report.add(
             Row("memory", f"peak RSS, {what} {frame_bytes / 1e9:.1f} GB frame", ours, floor, "GB", 1.3)
         )
+
+
+def wide_frame(rows: int, columns: int = 20, seed: int = 0) -> pd.DataFrame:
+    """`columns` numeric and text columns, for reading a few of many."""
+    rng = np.random.default_rng(seed)
+    data: dict[str, Any] = {}
+    for i in range(columns):
+        data[f"c{i:02d}"] = (
+            rng.normal(size=rows) if i % 4 else pd.Series(rng.integers(0, 999, rows)).map("t{}".format)
+        )
+    return pd.DataFrame(data)
+
+
+def assets(report: Report, stack: StackProcess, sizes: list[int], repeats: int) -> None:
+    """save_asset / get_dataset against the same floor; projection of 2 of 20 columns against all 20."""
+    from stepstore.assets import Dataset
+
+    s3 = stack.s3()
+    store = StoreInterface(f"assets-{uuid.uuid4().hex[:8]}", step_name="bench")
+    for rows in sizes:
+        frame = mixed_frame(rows)
+        label, key = f"bench-{rows}", f"asset-floor-{rows}"
+
+        def floor_save(frame: pd.DataFrame = frame, key: str = key) -> None:
+            buffer = io.BytesIO()
+            frame.to_parquet(buffer)
+            s3.put_object(Bucket=BUCKET_FLOOR, Key=key, Body=buffer.getvalue())
+
+        def floor_load(key: str = key) -> pd.DataFrame:
+            return pd.read_parquet(io.BytesIO(s3.get_object(Bucket=BUCKET_FLOOR, Key=key)["Body"].read()))
+
+        def ours_save(frame: pd.DataFrame = frame, label: str = label) -> None:
+            store.save_asset(Dataset(frame, label=label), overwrite=True)
+
+        ours, floor = paired_medians(ours_save, floor_save, repeats)
+        report.add(
+            Row("assets", f"save_asset {rows:.0e} rows", ours, floor, "s", 1.2 if rows >= 1_000_000 else None)
+        )
+        ours, floor = paired_medians(lambda label=label: store.get_dataset(label), floor_load, repeats)
+        report.add(
+            Row(
+                "assets", f"get_dataset {rows:.0e} rows", ours, floor, "s", 1.2 if rows >= 1_000_000 else None
+            )
+        )
+    wide = wide_frame(sizes[-1])
+    store.save_asset(Dataset(wide, label="bench-wide"), overwrite=True)
+    few = ["c01", "c02"]
+    ours, floor = paired_medians(
+        lambda: store.get_dataset("bench-wide", columns=few), lambda: store.get_dataset("bench-wide"), repeats
+    )
+    report.add(
+        Row(
+            "assets",
+            f"get_dataset 2 of 20 columns, {sizes[-1]:.0e} rows",
+            ours,
+            floor,
+            "s",
+            1 / 3,
+            "(floor: all 20 columns)",
+        )
+    )

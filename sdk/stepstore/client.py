@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import random
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from stepstore.errors import (
@@ -28,6 +31,7 @@ ACT_AS_HEADER = "X-StepStore-User"
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0
+_TIMEOUT = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT)
 MAX_ATTEMPTS = 5
 _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 _RETRY_ANY_METHOD = frozenset({429, 503})  # throttled or refused before the work was done
@@ -49,6 +53,7 @@ def segment(name: str) -> str:
 
 
 def new_session(pool_size: int = 16) -> requests.Session:
+    """A requests session for the data path (presigned S3 URLs): pooled, no retries of its own."""
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
@@ -56,16 +61,18 @@ def new_session(pool_size: int = 16) -> requests.Session:
     return session
 
 
-def settle_environment(session: requests.Session, url: str) -> None:
-    """Resolve proxy and CA settings for `url` once, instead of on every request.
+def _pool_for(url: str, pool_size: int) -> urllib3.PoolManager:
+    """A connection pool for `url`, through the proxy the environment names for it (if any).
 
-    requests otherwise scans the whole environment per call, a measurable share of a small round trip.
+    Proxy and CA settings are read once here: requests would read them on every call, which on
+    small metadata round trips costs as much as the server's own work.
     """
-    session.proxies.update(requests.utils.get_environ_proxies(url))  # honours NO_PROXY for this host
+    options: dict[str, Any] = {"maxsize": pool_size, "retries": False}
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if ca_bundle:
-        session.verify = ca_bundle
-    session.trust_env = False
+        options["ca_certs"] = ca_bundle
+    proxy = requests.utils.get_environ_proxies(url).get(urlsplit(url).scheme)  # honours NO_PROXY
+    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
 
 
 class ApiClient:
@@ -74,11 +81,17 @@ class ApiClient:
     def __init__(self, api_url: str, token: str, user: str | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.user = user
-        self._session = new_session()
-        settle_environment(self._session, self.api_url)
-        self._session.headers["Authorization"] = f"Bearer {token}"
+        self._pool = _pool_for(self.api_url, pool_size=16)
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": "stepstore-sdk",
+        }
         if user:
-            self._session.headers[ACT_AS_HEADER] = user
+            self._headers[ACT_AS_HEADER] = user
+        # Who calls, for caches keyed by caller: a digest, never the token itself.
+        self.identity = f"{self.api_url}|{hashlib.sha256(token.encode()).hexdigest()[:16]}|{user or ''}"
 
     @classmethod
     def from_environment(cls, user: str | None = None) -> ApiClient:
@@ -105,28 +118,30 @@ class ApiClient:
         return self.request("DELETE", path)
 
     def request(self, method: str, path: str, *, body: Any = None, params: dict | None = None) -> Any:
-        url = self.api_url + path
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        url = self.api_url + path + (f"?{urlencode(query, doseq=True)}" if query else "")
+        payload = json.dumps(body).encode() if body is not None else None
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                response = self._session.request(
-                    method, url, json=body, params=params, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+                response = self._pool.request(
+                    method, url, body=payload, headers=self._headers, timeout=_TIMEOUT
                 )
-            except requests.ConnectionError as error:
+            except urllib3.exceptions.HTTPError as error:  # could not connect, or the connection broke
                 if method not in _IDEMPOTENT or attempt == MAX_ATTEMPTS:
                     raise ServiceError(
                         f"{method} {path}: cannot reach StepStore at {self.api_url}: {error}"
                     ) from error
                 _backoff(attempt, None)
                 continue
-            if response.status_code < 400:
-                return response.json() if response.content else None
-            retryable = response.status_code in _RETRY_ANY_METHOD or (
-                response.status_code in _RETRY_IDEMPOTENT and method in _IDEMPOTENT
+            if response.status < 400:
+                return json.loads(response.data) if response.data else None
+            retryable = response.status in _RETRY_ANY_METHOD or (
+                response.status in _RETRY_IDEMPOTENT and method in _IDEMPOTENT
             )
             if retryable and attempt < MAX_ATTEMPTS:
                 _backoff(attempt, response.headers.get("Retry-After"))
                 continue
-            raise _error(method, path, response)
+            raise _error(method, path, response.status, response.reason, response.data)
         raise AssertionError("unreachable")
 
 
@@ -138,15 +153,13 @@ def _backoff(attempt: int, retry_after: str | None) -> None:
     time.sleep(delay)
 
 
-def _error(method: str, path: str, response: requests.Response) -> StepStoreError:
+def _error(method: str, path: str, status: int, reason: str | None, data: bytes) -> StepStoreError:
     try:
-        payload = response.json()
+        payload = json.loads(data) if data else {}
     except ValueError:
         payload = {}
-    message = payload.get("message") or response.reason or "request failed"
-    kind = _ERRORS_BY_STATUS.get(response.status_code, ServiceError)
-    return kind(
-        f"{message} ({method} {path}: {response.status_code})",
-        status=response.status_code,
-        field=payload.get("field"),
-    )
+    if not isinstance(payload, dict):
+        payload = {}
+    message = payload.get("message") or reason or "request failed"
+    kind = _ERRORS_BY_STATUS.get(status, ServiceError)
+    return kind(f"{message} ({method} {path}: {status})", status=status, field=payload.get("field"))

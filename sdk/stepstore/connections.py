@@ -13,7 +13,6 @@ Microsoft's ODBC driver for SQL Server.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 import uuid
@@ -197,9 +196,7 @@ _cache_lock = threading.Lock()
 
 def _caller_key(api: ApiClient) -> str:
     # The token itself is not kept as a key, only a digest of it, with the user it acts for.
-    token = api._session.headers.get("Authorization", "")
-    digest = hashlib.sha256(str(token).encode()).hexdigest()[:16]
-    return f"{api.api_url}|{digest}|{api.user or ''}"
+    return api.identity
 
 
 def forget_credentials(owner: str | None = None, name: str | None = None) -> None:

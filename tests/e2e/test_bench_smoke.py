@@ -16,7 +16,7 @@ def test_tiny_benchmark_run_prints_every_section():
     assert result.returncode == 0, result.stderr[-3000:]
     table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     sections = {line.split("|")[1].strip() for line in table[1:]}
-    assert {"bulk", "metadata", "cold start", "concurrency", "memory"} <= sections
+    assert {"bulk", "assets", "metadata", "cold start", "concurrency", "memory"} <= sections
     cases = {line.split("|")[2].strip() for line in table[1:]}
     assert {"update_progress", "has_input", "import api handler", "import stepstore (no pandas)"} <= cases
     assert "errors: 0" in result.stdout

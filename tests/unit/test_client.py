@@ -18,6 +18,7 @@ class Script:
     def __init__(self) -> None:
         self.responses: list[tuple[int, dict]] = []
         self.seen: list[tuple[str, str, str | None]] = []
+        self.acting: list[str | None] = []
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def server(monkeypatch) -> Iterator[tuple[str, Script]]:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             script.seen.append((self.command, self.path, self.headers.get("Authorization")))
+            script.acting.append(self.headers.get("X-StepStore-User"))
             status, body = script.responses.pop(0)
             payload = json.dumps(body).encode()
             self.send_response(status)
@@ -92,10 +94,17 @@ def test_errors_are_typed_and_say_what_was_asked(server):
 
 def test_acting_for_another_user_sends_the_header(server):
     url, script = server
-    seen_headers = []
-    script.responses = [(200, {})]
-    api = ApiClient(url, "sst_t", user="alice")
-    assert api._session.headers["X-StepStore-User"] == "alice"
-    api.get("/me")
-    seen_headers.append(script.seen[-1])
-    assert seen_headers[0][1] == "/me"
+    script.responses = [(200, {}), (200, {})]
+    ApiClient(url, "sst_t", user="alice").get("/me")
+    ApiClient(url, "sst_t").get("/me", limit=3)
+    assert script.acting == ["alice", None]
+    assert [path for _, path, _ in script.seen] == ["/me", "/me?limit=3"]
+
+
+def test_an_unreachable_api_is_a_service_error_naming_it(monkeypatch):
+    from stepstore.local.stack import free_port
+
+    monkeypatch.setattr(client_module, "_backoff", lambda attempt, retry_after: None)
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(ServiceError, match="cannot reach StepStore at " + url):
+        ApiClient(url, "sst_t").get("/flows")

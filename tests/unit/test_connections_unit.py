@@ -196,7 +196,7 @@ class _CountingApi:
     user = None
 
     def __init__(self):
-        self._session = types.SimpleNamespace(headers={"Authorization": "Bearer sst_unit"})
+        self.identity = "http://unit|caller-digest|"
         self.calls: list[str] = []
         self.version = 1
 
