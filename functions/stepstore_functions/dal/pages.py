@@ -1,20 +1,21 @@
 """Pages, element values, future elements, step actions and their uploads in the metadata table.
 
 Layout and values are different items, so a step's update_page and a user's value never overwrite
-each other:
+each other. They share the flow's partition and a per-step sort-key prefix, so everything a step's
+page needs is one query (`read_step_page`):
 
-- PAGE#<step>                 the layout (inline JSON, or a pointer into the data bucket) and its
-                              element heads, written in one transaction with the step's page version
-- VALUE#<step>#<element key>  one item per input element the user set (key: reference_id, else id)
-- FUTURE#<step>#<element id>  an element registered by an earlier step for this one
-- ACTION#<step>               when the step's action last ran, and what its DataSources held
-- PAGEUPLOAD#<id>             a page blob or DataSource file handed out for upload (expires by TTL)
+- PG#<step>#PAGE                 the layout (inline JSON, or a pointer into the data bucket) and its
+                                 element heads, written in one transaction with the step's page version
+- PG#<step>#VALUE#<element key>  one item per input element the user set (key: reference_id, else id)
+- PG#<step>#FUTURE#<element id>  an element registered by an earlier step for this one
+- PG#<step>#ACTION               when the step's action last ran, and what its DataSources held
+- PAGEUPLOAD#<id>                a page blob or DataSource file handed out for upload (expires by TTL)
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -44,7 +45,7 @@ from stepstore_functions.settings import get_settings
 
 @on_metadata_table
 class PageItem(_MetadataModel):
-    """pk=FLOW#<owner>#<flow_id>, sk=PAGE#<step>."""
+    """pk=FLOW#<owner>#<flow_id>, sk=PG#<step>#PAGE."""
 
     class Meta(_MetadataModel.Meta):
         pass
@@ -61,7 +62,7 @@ class PageItem(_MetadataModel):
 
 @on_metadata_table
 class ValueItem(_MetadataModel):
-    """pk=FLOW#<owner>#<flow_id>, sk=VALUE#<step>#<element key>."""
+    """pk=FLOW#<owner>#<flow_id>, sk=PG#<step>#VALUE#<element key>."""
 
     class Meta(_MetadataModel.Meta):
         pass
@@ -75,7 +76,7 @@ class ValueItem(_MetadataModel):
 
 @on_metadata_table
 class FutureElementItem(_MetadataModel):
-    """pk=FLOW#<owner>#<flow_id>, sk=FUTURE#<step>#<element id>."""
+    """pk=FLOW#<owner>#<flow_id>, sk=PG#<step>#FUTURE#<element id>."""
 
     class Meta(_MetadataModel.Meta):
         pass
@@ -86,7 +87,7 @@ class FutureElementItem(_MetadataModel):
 
 @on_metadata_table
 class ActionItem(_MetadataModel):
-    """pk=FLOW#<owner>#<flow_id>, sk=ACTION#<step>."""
+    """pk=FLOW#<owner>#<flow_id>, sk=PG#<step>#ACTION."""
 
     class Meta(_MetadataModel.Meta):
         pass
@@ -118,14 +119,11 @@ class PageUploadItem(_MetadataModel):
     expires_at = TTLAttribute()
 
 
-# Layout
+def _sk(step_name: str, rest: str) -> str:
+    return f"PG#{step_name}#{rest}"
 
 
-def get_page(owner: str, flow_id: str, step_name: str) -> StoredPage | None:
-    try:
-        item = PageItem.get(flow_pk(owner, flow_id), f"PAGE#{step_name}", consistent_read=True)
-    except DoesNotExist:
-        return None
+def _stored_page(item: PageItem) -> StoredPage:
     return StoredPage(
         version=int(item.version),
         title=item.title,
@@ -136,6 +134,71 @@ def get_page(owner: str, flow_id: str, step_name: str) -> StoredPage | None:
         size=int(item.size),
         etag=item.etag,
     )
+
+
+def _stored_value(key: str, item: ValueItem) -> StoredValue:
+    return StoredValue(
+        element_key=key,
+        element_id=item.element_id,
+        value=json.loads(item.value_json),
+        set_at=item.set_at,
+        set_by=item.set_by,
+        upload_key=item.upload_key,
+    )
+
+
+@dataclass(frozen=True)
+class StepPage:
+    """Everything stored for one step's page, read together."""
+
+    page: StoredPage | None
+    values: dict[str, StoredValue]
+    futures: list[dict[str, Any]]
+    action: ActionRecord | None
+
+
+def read_step_page(owner: str, flow_id: str, step_name: str) -> StepPage:
+    """The step's layout, values, future elements and last action: one query over its sort-key prefix."""
+    prefix = _sk(step_name, "")
+    page, action = None, None
+    values: dict[str, StoredValue] = {}
+    futures: list[FutureElementItem] = []
+    connection = PageItem._get_connection()
+    last_key = None
+    while True:
+        response = connection.query(
+            flow_pk(owner, flow_id),
+            PageItem.sk.startswith(prefix),
+            consistent_read=True,
+            exclusive_start_key=last_key,
+        )
+        for raw in response.get("Items", []):
+            kind, _, rest = raw["sk"]["S"][len(prefix) :].partition("#")
+            if kind == "PAGE":
+                page = _stored_page(PageItem.from_raw_data(raw))
+            elif kind == "VALUE":
+                values[rest] = _stored_value(rest, ValueItem.from_raw_data(raw))
+            elif kind == "FUTURE":
+                futures.append(FutureElementItem.from_raw_data(raw))
+            elif kind == "ACTION":
+                item = ActionItem.from_raw_data(raw)
+                action = ActionRecord(ran_at=item.ran_at, data_sources=json.loads(item.data_sources))
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key:
+            break
+    ordered = [json.loads(f.element_json) for f in sorted(futures, key=lambda f: f.created_at)]
+    return StepPage(page=page, values=values, futures=ordered, action=action)
+
+
+# Layout
+
+
+def get_page(owner: str, flow_id: str, step_name: str) -> StoredPage | None:
+    try:
+        item = PageItem.get(flow_pk(owner, flow_id), _sk(step_name, "PAGE"), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _stored_page(item)
 
 
 _VERSION_ATTEMPTS = 8
@@ -159,7 +222,7 @@ def store_page(
         stored = replace(page, version=current + 1)
         item = PageItem(
             pk=pk,
-            sk=f"PAGE#{step_name}",
+            sk=_sk(step_name, "PAGE"),
             version=stored.version,
             title=stored.title,
             manifest=json.dumps(stored.manifest, separators=(",", ":")),
@@ -189,33 +252,12 @@ def store_page(
 # Values
 
 
-def list_values(owner: str, flow_id: str, step_name: str) -> dict[str, StoredValue]:
-    """Every value the user set on the step, by element key."""
-    prefix = f"VALUE#{step_name}#"
-    found = {}
-    for item in ValueItem.query(
-        flow_pk(owner, flow_id), ValueItem.sk.startswith(prefix), consistent_read=True
-    ):
-        key = item.sk[len(prefix) :]
-        found[key] = StoredValue(
-            element_key=key,
-            element_id=item.element_id,
-            value=json.loads(item.value_json),
-            set_at=item.set_at,
-            set_by=item.set_by,
-            upload_key=item.upload_key,
-        )
-    return found
-
-
 def put_value(owner: str, flow_id: str, step_name: str, value: StoredValue) -> StoredValue | None:
     """Store the value (the last one set wins); returns the value it replaced, if any."""
-    pk, sk = flow_pk(owner, flow_id), f"VALUE#{step_name}#{value.element_key}"
+    pk, sk = flow_pk(owner, flow_id), _sk(step_name, f"VALUE#{value.element_key}")
     try:
         old = ValueItem.get(pk, sk, consistent_read=True)
-        previous = StoredValue(
-            old.sk, old.element_id, json.loads(old.value_json), old.set_at, old.set_by, old.upload_key
-        )
+        previous = _stored_value(value.element_key, old)
     except DoesNotExist:
         previous = None
     ValueItem(
@@ -236,33 +278,18 @@ def put_value(owner: str, flow_id: str, step_name: str, value: StoredValue) -> S
 def put_future_element(owner: str, flow_id: str, step_name: str, element: dict[str, Any]) -> None:
     FutureElementItem(
         pk=flow_pk(owner, flow_id),
-        sk=f"FUTURE#{step_name}#{element['id']}",
+        sk=_sk(step_name, f"FUTURE#{element['id']}"),
         element_json=json.dumps(element, separators=(",", ":")),
     ).save()
-
-
-def list_future_elements(owner: str, flow_id: str, step_name: str) -> list[dict[str, Any]]:
-    items = FutureElementItem.query(
-        flow_pk(owner, flow_id), FutureElementItem.sk.startswith(f"FUTURE#{step_name}#"), consistent_read=True
-    )
-    return [json.loads(i.element_json) for i in sorted(items, key=lambda i: i.created_at)]
 
 
 def put_action(owner: str, flow_id: str, step_name: str, action: ActionRecord) -> None:
     ActionItem(
         pk=flow_pk(owner, flow_id),
-        sk=f"ACTION#{step_name}",
+        sk=_sk(step_name, "ACTION"),
         ran_at=action.ran_at,
         data_sources=json.dumps(action.data_sources, separators=(",", ":")),
     ).save()
-
-
-def get_action(owner: str, flow_id: str, step_name: str) -> ActionRecord | None:
-    try:
-        item = ActionItem.get(flow_pk(owner, flow_id), f"ACTION#{step_name}", consistent_read=True)
-    except DoesNotExist:
-        return None
-    return ActionRecord(ran_at=item.ran_at, data_sources=json.loads(item.data_sources))
 
 
 # Uploads

@@ -28,7 +28,7 @@ from typing import Any
 from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
-from stepstore_functions.logic.flows import get_step
+from stepstore_functions.logic.flows import get_step, step_position
 from stepstore_functions.logic.outputs import _part_count
 from stepstore_functions.models.domain import Actor, Step, valid_name
 from stepstore_functions.models.errors import ConflictError, InvalidInputError, NotFoundError
@@ -296,9 +296,8 @@ def page_version(actor: Actor, flow_id: str, step_name: str) -> Step:
 def read_page(actor: Actor, flow_id: str, step_name: str) -> dict[str, Any]:
     """The step's page with the user's values: inline layout (values merged) or a presigned URL."""
     step = get_step(actor, flow_id, step_name)
-    stored = page_store.get_page(actor.user, flow_id, step_name)
-    values = page_store.list_values(actor.user, flow_id, step_name)
-    futures = page_store.list_future_elements(actor.user, flow_id, step_name)
+    everything = page_store.read_step_page(actor.user, flow_id, step_name)
+    stored, values, futures = everything.page, everything.values, everything.futures
     by_id: dict[str, Any] = {}
     manifest = stored.manifest if stored else []
     for head in [*manifest, *futures]:
@@ -347,12 +346,12 @@ def _unplaced(
 
 
 def _heads(actor: Actor, flow_id: str, step_name: str) -> list[dict[str, Any]]:
-    stored = page_store.get_page(actor.user, flow_id, step_name)
-    manifest = stored.manifest if stored else []
-    return [
-        *manifest,
-        *_unplaced(manifest, page_store.list_future_elements(actor.user, flow_id, step_name), {}),
-    ]
+    return _heads_of(page_store.read_step_page(actor.user, flow_id, step_name))
+
+
+def _heads_of(everything: page_store.StepPage) -> list[dict[str, Any]]:
+    manifest = everything.page.manifest if everything.page else []
+    return [*manifest, *_unplaced(manifest, everything.futures, {})]
 
 
 def find_head(heads: list[dict[str, Any]], key: str, step_name: str) -> dict[str, Any]:
@@ -371,16 +370,16 @@ def find_head(heads: list[dict[str, Any]], key: str, step_name: str) -> dict[str
 
 def read_element(actor: Actor, flow_id: str, step_name: str, key: str) -> dict[str, Any]:
     """One element's head with the user's value, its upload (DataSources) and the step's last action."""
-    get_step(actor, flow_id, step_name)
-    head = dict(find_head(_heads(actor, flow_id, step_name), key, step_name))
-    values = page_store.list_values(actor.user, flow_id, step_name)
-    found = values.get(element_key(head))
+    step_position(actor, flow_id, step_name)  # the step exists (known once seen, so usually free)
+    everything = page_store.read_step_page(actor.user, flow_id, step_name)
+    head = dict(find_head(_heads_of(everything), key, step_name))
+    found = everything.values.get(element_key(head))
     upload = None
     if found is not None:
         head["value"] = found.value
         if found.upload_key:
             upload = {**found.value, "url": _data_blobs().presign_download(found.upload_key)}
-    action = page_store.get_action(actor.user, flow_id, step_name)
+    action = everything.action
     return {
         "step_name": step_name,
         "element": head,
@@ -607,8 +606,9 @@ def run_action(actor: Actor, flow_id: str, step_name: str) -> dict[str, Any]:
     """Check every DataSource's file (present when required, an allowed format, parseable at a glance)
     and record that the action ran. Refused as a whole, naming each problem; no upload is touched."""
     get_step(actor, flow_id, step_name)
-    heads = [h for h in _heads(actor, flow_id, step_name) if h.get("type") == "data_source"]
-    values = page_store.list_values(actor.user, flow_id, step_name)
+    everything = page_store.read_step_page(actor.user, flow_id, step_name)
+    heads = [h for h in _heads_of(everything) if h.get("type") == "data_source"]
+    values = everything.values
     problems: list[str] = []
     sources = []
     for head in heads:
