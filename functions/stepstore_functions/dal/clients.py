@@ -1,11 +1,15 @@
-"""boto3 clients, created once per process (Lambda execution environment) and reused."""
+"""AWS clients, created once per process (Lambda execution environment) and reused.
+
+Made with botocore directly: boto3 would add s3transfer and multiprocessing to every cold start,
+and these functions use nothing of it but the clients.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from stepstore_functions.settings import get_settings
@@ -15,7 +19,9 @@ _CONFIG = Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, region_name=get_settings().region, config=_CONFIG)
+    return botocore.session.get_session().create_client(
+        service, region_name=get_settings().region, config=_CONFIG
+    )
 
 
 def reset() -> None:

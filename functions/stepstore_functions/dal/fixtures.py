@@ -69,9 +69,38 @@ def list_objects(bucket: str, prefix: str, limit: int, s3: Any = None) -> tuple[
     return found, False
 
 
+_COPY_PART_BYTES = 1024**3  # parts of a multipart copy
+_MAX_SINGLE_COPY_BYTES = 5 * 1024**3  # S3's limit for one CopyObject
+
+
 def copy_object(bucket: str, source_key: str, key: str, s3: Any = None) -> None:
     """Server-side copy within the bucket (multipart for objects past 5 GB)."""
-    (s3 or client("s3")).copy({"Bucket": bucket, "Key": source_key}, bucket, key)
+    s3 = s3 or client("s3")
+    source = {"Bucket": bucket, "Key": source_key}
+    size = int(s3.head_object(Bucket=bucket, Key=source_key)["ContentLength"])
+    if size <= _MAX_SINGLE_COPY_BYTES:
+        s3.copy_object(CopySource=source, Bucket=bucket, Key=key)
+        return
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    try:
+        parts = []
+        for number, start in enumerate(range(0, size, _COPY_PART_BYTES), start=1):
+            end = min(start + _COPY_PART_BYTES, size) - 1
+            copied = s3.upload_part_copy(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=source,
+                CopySourceRange=f"bytes={start}-{end}",
+            )
+            parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
+        s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
+    except BaseException:
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        raise
 
 
 def create_upload(upload: FixtureUpload, ttl_seconds: int) -> None:
