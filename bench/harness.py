@@ -61,7 +61,7 @@ class Report:
             "|---|---|---:|---:|---|---:|---:|---|",
         ]
         for r in self.rows:
-            target = f"<= {r.target:g}x" if r.target is not None else ""
+            target = f"<= {r.target:.3g}x" if r.target is not None else ""
             cells = [r.section, r.case, f"{r.ours:.4g}", f"{r.floor:.4g}", r.unit, f"{r.ratio:.2f}x", target]
             lines.append("| " + " | ".join(cells) + f" | {r.verdict} {r.note}".rstrip() + " |")
         return "\n".join(lines)

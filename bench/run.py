@@ -20,7 +20,7 @@ FULL = {
     "calls": 300,
     "flows": 8,
     "conc_rows": 100_000,
-    "memory_rows": 16_000_000,
+    "memory_rows": 22_000_000,
     "import_repeats": 7,
 }
 TINY = {

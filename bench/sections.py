@@ -20,6 +20,14 @@ from stepstore import StoreInterface
 BUCKET_FLOOR = "stepstore-bench-floor"
 
 
+def floor_bucket(stack: StackProcess) -> Any:
+    """An S3 client and the floor's bucket in the stack's moto (created once)."""
+    s3 = stack.s3()
+    if BUCKET_FLOOR not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=BUCKET_FLOOR)
+    return s3
+
+
 def mixed_frame(rows: int, seed: int = 0) -> pd.DataFrame:
     """Mixed dtypes, as a flow's data tends to be: ints, floats, strings, bools, times, categories."""
     rng = np.random.default_rng(seed)
@@ -38,8 +46,7 @@ def mixed_frame(rows: int, seed: int = 0) -> pd.DataFrame:
 
 def bulk(report: Report, stack: StackProcess, sizes: list[int], repeats: int) -> None:
     """save_output / get_input against to_parquet + put_object and get_object + read_parquet."""
-    s3 = stack.s3()
-    s3.create_bucket(Bucket=BUCKET_FLOOR)
+    s3 = floor_bucket(stack)
     flow = f"bench-{uuid.uuid4().hex[:8]}"
     producer = StoreInterface(flow, step_name="produce")
     consumer = StoreInterface(flow, step_name="consume")
@@ -212,32 +219,47 @@ def concurrency(report: Report, stack: StackProcess, flows: int, rows: int) -> N
 
 
 MEMORY_CHILD = """
-import io, os, resource, sys, uuid
+import gc, io, os, sys, threading, time
 import boto3, pandas as pd
 from bench.sections import mixed_frame
+
+def rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
 mode, rows, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-frame = mixed_frame(rows)
-if mode in ("floor_save", "floor_load"):
-    s3 = boto3.client("s3", region_name="us-east-1")
-    if mode == "floor_save":
-        buffer = io.BytesIO(); frame.to_parquet(buffer)
-        s3.put_object(Bucket="BUCKET", Key=name, Body=buffer.getvalue())
-    else:
-        del frame
-        loaded = pd.read_parquet(io.BytesIO(s3.get_object(Bucket="BUCKET", Key=name)["Body"].read()))
+frame = mixed_frame(rows) if mode.endswith("save") else None
+gc.collect()
+peak, done = [rss()], threading.Event()
+
+def sample() -> None:  # the peak while the operation runs, not the one building the frame made
+    while not done.is_set():
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.002)
+
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+if mode == "floor_save":
+    buffer = io.BytesIO(); frame.to_parquet(buffer)
+    boto3.client("s3", region_name="us-east-1").put_object(Bucket="BUCKET", Key=name, Body=buffer.getvalue())
+elif mode == "floor_load":
+    body = boto3.client("s3", region_name="us-east-1").get_object(Bucket="BUCKET", Key=name)["Body"].read()
+    loaded = pd.read_parquet(io.BytesIO(body))
 else:
     from stepstore import StoreInterface
     if mode == "ours_save":
         StoreInterface(name, step_name="produce").save_output(frame, "frame")
     else:
-        del frame
         loaded = StoreInterface(name, step_name="consume").get_input("frame")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+done.set(); sampler.join()
+print(max(peak[0], rss()))
 """.replace("BUCKET", BUCKET_FLOOR)
 
 
 def memory(report: Report, stack: StackProcess, rows: int) -> None:
-    """Peak RSS of a process saving (loading) a large frame, ours against the floor's."""
+    """Peak RSS while a process saves (loads) a large frame, ours against the floor's. The saving
+    process holds the frame already; the loading one starts without it."""
+    floor_bucket(stack)
     name = f"mem-{uuid.uuid4().hex[:8]}"
     frame_bytes = mixed_frame(1000).memory_usage(deep=True).sum() * rows / 1000
 
@@ -272,7 +294,7 @@ def assets(report: Report, stack: StackProcess, sizes: list[int], repeats: int) 
     """save_asset / get_dataset against the same floor; projection of 2 of 20 columns against all 20."""
     from stepstore.assets import Dataset
 
-    s3 = stack.s3()
+    s3 = floor_bucket(stack)
     store = StoreInterface(f"assets-{uuid.uuid4().hex[:8]}", step_name="bench")
     for rows in sizes:
         frame = mixed_frame(rows)
