@@ -92,6 +92,13 @@ class ApiClient:
             self._headers[ACT_AS_HEADER] = user
         # Who calls, for caches keyed by caller: a digest, never the token itself.
         self.identity = f"{self.api_url}|{hashlib.sha256(token.encode()).hexdigest()[:16]}|{user or ''}"
+        self._caller: str | None = user
+
+    def caller(self) -> str:
+        """The user this client acts for: the one it was given, or the token's (asked once)."""
+        if self._caller is None:
+            self._caller = self.get("/me")["user"]
+        return self._caller
 
     @classmethod
     def from_environment(cls, user: str | None = None) -> ApiClient:

@@ -7,6 +7,7 @@ once S3 holds exactly the bytes declared, so a save is all or nothing.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from stepstore.assets import (
     restore_asset,
 )
 from stepstore.client import CONNECT_TIMEOUT, READ_TIMEOUT, segment
-from stepstore.errors import IntegrityError, InvalidInputError, ServiceError
+from stepstore.errors import ForbiddenError, IntegrityError, InvalidInputError, ServiceError
 
 if TYPE_CHECKING:
     from stepstore.client import ApiClient
@@ -73,7 +74,7 @@ class AssetMethods:
         params = _filters(label, type, name, asset_id)
         if time_created is not None:
             params["time_created"] = describe_time(time_created)
-        return load_asset(self._api.get("/assets/match", **params), columns=columns)
+        return load_asset(self._api.get("/assets/match", **params), columns=columns, api=self._api)
 
     def get_assets(
         self,
@@ -84,7 +85,7 @@ class AssetMethods:
     ) -> list[Asset]:
         """Every asset you own or that is shared with you matching the filters (current versions,
         newest first); no filter: all of them. Each comes with its object loaded."""
-        return [load_asset(body) for body in self._list_assets(label, type, name, asset_id)]
+        return [load_asset(body, api=self._api) for body in self._list_assets(label, type, name, asset_id)]
 
     def list_assets(
         self,
@@ -112,7 +113,7 @@ class AssetMethods:
         path = f"/assets/{segment(asset_id)}"
         if version is not None:
             path += f"/versions/{int(version)}"
-        return load_asset(self._api.get(path), columns=columns)
+        return load_asset(self._api.get(path), columns=columns, api=self._api)
 
     def get_model(self, label: str | None = None, name: str | None = None) -> Model:
         """The newest Model asset with this label (and name)."""
@@ -218,10 +219,40 @@ def upload_asset(
     return body
 
 
+TRUSTED_PICKLE_OWNERS_ENV = "STEPSTORE_TRUSTED_PICKLE_OWNERS"
+
+
+def check_pickle_trust(body: dict[str, Any], api: ApiClient | None) -> None:
+    """Refuse to unpickle an asset someone else saved, unless its owner is trusted.
+
+    Unpickling runs code the saver chose, and sharing needs no consent from the one shared with,
+    so another user's pickled asset loads only when ``STEPSTORE_TRUSTED_PICKLE_OWNERS`` names its
+    owner (comma-separated; ``*`` trusts everyone).
+    """
+    if body.get("format") != "pickle":
+        return
+    owner = body.get("owner")
+    trusted = {o.strip() for o in os.environ.get(TRUSTED_PICKLE_OWNERS_ENV, "").split(",") if o.strip()}
+    if owner in trusted or "*" in trusted or (api is not None and owner == api.caller()):
+        return
+    raise ForbiddenError(
+        f"asset {body.get('label')!r} (version {body.get('version')}) is a pickle saved by {owner!r}: "
+        f"loading it would run code they chose. Set {TRUSTED_PICKLE_OWNERS_ENV}={owner} to trust them"
+    )
+
+
 def load_asset(
-    body: dict[str, Any], columns: Sequence[str] | None = None, progress: Progress | None = None
+    body: dict[str, Any],
+    columns: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    *,
+    api: ApiClient | None = None,
 ) -> Asset:
-    """The typed asset a record describes, its object read from storage (only `columns` of a dataset)."""
+    """The typed asset a record describes, its object read from storage (only `columns` of a dataset).
+
+    A pickle saved by another user loads only from a trusted owner (see `check_pickle_trust`).
+    """
+    check_pickle_trust(body, api)
     if columns is not None:
         columns = list(columns)
     if body["format"] == "parquet" and body["kind"] == "dataframe":

@@ -121,3 +121,43 @@ def test_a_relabelled_asset_is_found_by_its_new_label_by_the_reader_too(cast):
     assert stores["reader"].get_dataset("yearly").id == asset_id
     with pytest.raises(NotFoundError):
         stores["reader"].get_dataset("quarterly")
+
+
+TRIPPED: list[str] = []
+
+
+def _trip() -> str:
+    TRIPPED.append("code ran")
+    return "payload"
+
+
+class Tripwire:
+    """Unpickling this runs `_trip`: what a hostile pickle would do."""
+
+    def __reduce__(self):
+        return (_trip, ())
+
+
+def test_another_users_pickle_is_not_loaded_unless_its_owner_is_trusted(cast, monkeypatch):
+    from stepstore import Model
+
+    stores, _, _, (owner, reader, _) = cast
+    TRIPPED.clear()
+    shared_id = stores["owner"].save_asset(Model(Tripwire(), "demand"))
+    stores["owner"].share_asset(shared_id, reader.name)
+    with pytest.raises(ForbiddenError, match=f"pickle saved by '{owner.name}'"):
+        stores["reader"].get_model("demand")
+    with pytest.raises(ForbiddenError):
+        stores["reader"].get_asset_by_id(shared_id)
+    assert TRIPPED == []  # refused before any byte was unpickled
+    monkeypatch.setenv("STEPSTORE_TRUSTED_PICKLE_OWNERS", f"someone-else, {owner.name}")
+    assert stores["reader"].get_model("demand").object == "payload"
+    assert TRIPPED == ["code ran"]
+
+
+def test_your_own_pickles_load_without_any_trust_setting(cast):
+    from stepstore import Model
+
+    stores, *_ = cast
+    stores["reader"].save_asset(Model({"weights": [1, 2]}, "mine"))
+    assert stores["reader"].get_model("mine").object == {"weights": [1, 2]}
