@@ -48,6 +48,8 @@ OBJECT_ACTIONS = (
     "s3:PutObject",
     "s3:PutObjectTagging",
     "s3:DeleteObject",
+    # The assets bucket is versioned: deleting an asset removes every version of its object.
+    "s3:DeleteObjectVersion",
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
 )
@@ -219,9 +221,12 @@ class Functions(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=list(OBJECT_ACTIONS), resources=[bucket.arn_for_objects("*")])
         )
-        # Listing (fixtures) and telling a missing object (404) from a forbidden one (403) need ListBucket.
+        # Listing (fixtures), listing an asset's object versions to delete them, and telling a missing
+        # object (404) from a forbidden one (403).
         function.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:ListBucketVersions"], resources=[bucket.bucket_arn]
+            )
         )
         acknowledge(
             function.role,

@@ -96,6 +96,13 @@ def test_no_function_is_granted_a_wildcard_action(synthesized):
             assert action != "*" and not action.endswith(":*"), action
 
 
+def test_the_api_may_delete_every_version_of_an_asset_object(synthesized):
+    # delete_asset lists the versions of a versioned object and deletes each (moto enforces no IAM).
+    api_role = synthesized.logical_id(synthesized.stack.functions.api.role)
+    actions = _actions(_statements(synthesized, api_role))
+    assert {"s3:ListBucketVersions", "s3:DeleteObjectVersion", "s3:PutObjectTagging"} <= actions
+
+
 def test_the_trigger_reads_only_fixtures_and_its_token(synthesized):
     stack = synthesized.stack
     statements = _statements(synthesized, synthesized.logical_id(stack.functions.fixture_trigger.role))
