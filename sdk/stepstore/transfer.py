@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -135,17 +136,25 @@ def download(url: str, size: int, etag: str, *, progress: Callable[[int], None] 
     return body
 
 
+def _redacted(error: Exception) -> str:
+    """The error's text with every query string (a URL's signature, credential, token) cut off."""
+    return re.sub(r"\?[^\s'\")]*", "?<signed>", str(error))[:300]
+
+
 def _with_retries(what: str, call: Callable[[], requests.Response]) -> requests.Response:
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             response = call()
         except requests.ConnectionError as error:
             if attempt == _ATTEMPTS:
-                raise ServiceError(f"S3 {what} failed: {error}") from error
+                # Not chained: the driver's message holds the presigned URL, a bearer grant to the object.
+                raise ServiceError(f"S3 {what} failed: {type(error).__name__} ({_redacted(error)})") from None
         else:
             if response.status_code < 400:
                 return response
             if response.status_code not in (429, 500, 502, 503, 504) or attempt == _ATTEMPTS:
-                raise ServiceError(f"S3 {what} failed: HTTP {response.status_code} {response.text[:200]}")
+                code = re.search(r"<Code>([^<]{1,64})</Code>", response.text)
+                reason = code.group(1) if code else response.reason
+                raise ServiceError(f"S3 {what} failed: HTTP {response.status_code} {reason}")
         time.sleep(0.05 * 2**attempt)
     raise AssertionError("unreachable")

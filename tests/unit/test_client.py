@@ -108,3 +108,21 @@ def test_an_unreachable_api_is_a_service_error_naming_it(monkeypatch):
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ServiceError, match="cannot reach StepStore at " + url):
         ApiClient(url, "sst_t").get("/flows")
+
+
+def test_a_failed_transfer_never_shows_the_presigned_url(monkeypatch):
+    from stepstore import transfer
+    from stepstore.local.stack import free_port
+
+    monkeypatch.setattr(transfer.time, "sleep", lambda seconds: None)
+    url = (
+        f"http://127.0.0.1:{free_port()}/bucket/key?X-Amz-Credential=AKIDSECRET%2F20260101"
+        "&X-Amz-Security-Token=TOKENSECRET&X-Amz-Signature=abcdef0123"
+    )
+    with pytest.raises(ServiceError) as caught:
+        transfer.download(url, 10, "0" * 32)
+    text = str(caught.value)
+    assert "S3 download failed" in text and "<signed>" in text
+    for secret in ("AKIDSECRET", "TOKENSECRET", "abcdef0123"):
+        assert secret not in text
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
