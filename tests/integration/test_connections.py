@@ -283,3 +283,25 @@ def test_deleting_a_shared_connection_ends_its_shares_and_a_new_one_of_that_name
     assert as_grantee.list() == []
     with pytest.raises(NotFoundError):
         as_grantee.credentials("temp", owner=owner.name)
+
+
+def test_a_share_left_over_from_a_deleted_connection_opens_nothing(stack, trio):
+    """As if a delete died after removing the record but before removing its shares."""
+    from stepstore_functions.dal import connections as connection_store
+
+    owner, grantee, _ = trio
+    owned = ConnectionStore(api_for(stack, owner))
+    owned.create("reused", "other", {"token": "old"})
+    owned.share("reused", grantee.name)
+    first = connection_store.get(owner.name, "reused")
+    connection_store.ConnectionItem(
+        pk=connection_store.connection_pk(owner.name, "reused"), sk="CONN"
+    ).delete()
+    assert first is not None and connection_store.shares(first) == (grantee.name,)  # the share survived
+
+    owned.create("reused", "other", {"token": "new"})
+    as_grantee = ConnectionStore(api_for(stack, grantee))
+    assert owned.get("reused").shared_with == ()
+    assert as_grantee.list() == []
+    with pytest.raises(NotFoundError):
+        as_grantee.credentials("reused", owner=owner.name)

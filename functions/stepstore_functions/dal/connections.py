@@ -66,6 +66,9 @@ class ConnectionShareItem(_MetadataModel):
 
     owner = UnicodeAttribute()
     name = UnicodeAttribute()
+    # The connection this share was made for: a share left over from a deleted connection never
+    # opens a new connection that reuses the name.
+    connection_id = UnicodeAttribute()
     grantee = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     gsi1pk = UnicodeAttribute()
@@ -136,20 +139,22 @@ def find_by_id(connection_id: str) -> Connection | None:
     return None
 
 
-def shares(owner: str, name: str) -> tuple[str, ...]:
-    pk = connection_pk(owner, name)
+def shares(connection: Connection) -> tuple[str, ...]:
+    pk = connection_pk(connection.owner, connection.name)
     found = ConnectionShareItem.query(
         pk, ConnectionShareItem.sk.startswith(SHARE_PREFIX), consistent_read=True
     )
-    return tuple(sorted(item.grantee for item in found))
+    return tuple(sorted(i.grantee for i in found if i.connection_id == connection.connection_id))
 
 
-def is_shared_with(owner: str, name: str, user: str) -> bool:
+def is_shared_with(connection: Connection, user: str) -> bool:
     try:
-        ConnectionShareItem.get(connection_pk(owner, name), f"{SHARE_PREFIX}{user}", consistent_read=True)
+        item = ConnectionShareItem.get(
+            connection_pk(connection.owner, connection.name), f"{SHARE_PREFIX}{user}", consistent_read=True
+        )
     except DoesNotExist:
         return False
-    return True
+    return item.connection_id == connection.connection_id
 
 
 def list_owned(owner: str) -> list[Connection]:
@@ -158,14 +163,15 @@ def list_owned(owner: str) -> list[Connection]:
 
 def list_shared_with(user: str) -> list[Connection]:
     """Connections shared with `user` that still exist, found through the grantee index."""
-    keys = [
-        (connection_pk(s.owner, s.name), "CONN")
+    shared = {
+        (connection_pk(s.owner, s.name), "CONN"): s.connection_id
         for s in ConnectionShareItem.by_grantee.query(f"CONNSHARED#{user}")
-    ]
-    if not keys:
+    }
+    if not shared:
         return []
-    found = [_connection(item) for item in ConnectionItem.batch_get(keys)]
-    return sorted(found, key=lambda c: (c.owner, c.name))
+    found = [_connection(item) for item in ConnectionItem.batch_get(list(shared))]
+    current = [c for c in found if shared.get((connection_pk(c.owner, c.name), "CONN")) == c.connection_id]
+    return sorted(current, key=lambda c: (c.owner, c.name))
 
 
 def update(
@@ -193,21 +199,25 @@ def update(
     return _connection(item)
 
 
-def share(owner: str, name: str, grantee: str) -> bool:
-    """Record the share if the connection still exists; False when it does not."""
+def share(connection: Connection, grantee: str) -> bool:
+    """Record the share if that very connection still exists; False when it does not."""
+    owner, name = connection.owner, connection.name
     pk = connection_pk(owner, name)
     item = ConnectionShareItem(
         pk=pk,
         sk=f"{SHARE_PREFIX}{grantee}",
         owner=owner,
         name=name,
+        connection_id=connection.connection_id,
         grantee=grantee,
         gsi1pk=f"CONNSHARED#{grantee}",
         gsi1sk=f"{owner}#{name}",
     )
     try:
         with transaction() as tx:
-            tx.condition_check(ConnectionItem, pk, "CONN", condition=ConnectionItem.pk.exists())
+            tx.condition_check(
+                ConnectionItem, pk, "CONN", condition=ConnectionItem.connection_id == connection.connection_id
+            )
             tx.save(item)
     except TransactWriteError:
         return False
@@ -227,7 +237,9 @@ def delete(owner: str, name: str) -> bool:
         if _is_condition_failure(error):
             return False
         raise
-    found = list(ConnectionShareItem.query(pk, ConnectionShareItem.sk.startswith(SHARE_PREFIX)))
+    found = list(
+        ConnectionShareItem.query(pk, ConnectionShareItem.sk.startswith(SHARE_PREFIX), consistent_read=True)
+    )
     with ConnectionShareItem.batch_write() as batch:
         for item in found:
             batch.delete(item)

@@ -129,7 +129,7 @@ def update_connection(
 
 
 def _with_shares(connection: Connection) -> Connection:
-    shared = connection_store.shares(connection.owner, connection.name)
+    shared = connection_store.shares(connection)
     return replace(connection, shared_with=shared)
 
 
@@ -138,7 +138,7 @@ def _visible(actor: Actor, connection: Connection | None, owner: str, name: str)
         raise _not_found(owner, name)
     if connection.owner == actor.user:
         return _with_shares(connection)
-    if connection_store.is_shared_with(connection.owner, connection.name, actor.user):
+    if connection_store.is_shared_with(connection, actor.user):
         return connection
     raise _not_found(owner, name)
 
@@ -202,14 +202,14 @@ def delete_connection(actor: Actor, name: str) -> None:
 def share_connection(actor: Actor, name: str, grantee: str) -> Connection:
     """Let `grantee` read the actor's connection and its credentials."""
     valid_user_name("user", grantee)
-    _own(actor, name)
+    connection = _own(actor, name)
     if grantee == actor.user:
         raise InvalidInputError(
             f"connection {name!r} is already yours; share it with another user", field="user"
         )
     if user_store.get_user(grantee) is None:
         raise NotFoundError(f"user {grantee!r} not found")
-    if not connection_store.share(actor.user, name, grantee):
+    if not connection_store.share(connection, grantee):
         raise _not_found(actor.user, name)
     return _with_shares(_own(actor, name))
 
