@@ -101,6 +101,15 @@ class BlobStore:
             Tagging={"TagSet": [{"Key": COMMITTED_TAG[0], "Value": COMMITTED_TAG[1]}]},
         )
 
+    def retire(self, key: str) -> None:
+        """Tag a replaced object as staging again: the lifecycle rule removes it a day later, so a
+        reader that fetched its pointer just before the replacement can still read it."""
+        self.s3.put_object_tagging(
+            Bucket=self.bucket,
+            Key=key,
+            Tagging={"TagSet": [{"Key": STAGING_TAG[0], "Value": STAGING_TAG[1]}]},
+        )
+
     def presign_download(self, key: str) -> str:
         return self.s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.presign_seconds

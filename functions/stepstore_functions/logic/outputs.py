@@ -286,7 +286,7 @@ def commit_upload(
 def _replace_pointer(actor: Actor, pointer: OutputPointer) -> None:
     previous = output_store.put_pointer(actor.user, pointer)
     if previous is not None and previous.key and previous.key != pointer.key:
-        _data_blobs().delete(previous.key)
+        _data_blobs().retire(previous.key)
 
 
 def read_output(actor: Actor, flow_id: str, step_name: str, name: str) -> ReadableOutput:

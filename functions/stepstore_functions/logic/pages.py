@@ -202,7 +202,7 @@ def update_page(
     if blob_id is not None:
         page_store.delete_upload(blob_id)
     if replaced is not None and replaced.key and replaced.key != key:
-        blobs.delete(replaced.key)  # the layout it replaced is nobody's now
+        blobs.retire(replaced.key)  # nobody's now; a reader holding its URL still has a day
     return stored
 
 
@@ -584,7 +584,7 @@ def commit_file_upload(
     )
     page_store.delete_upload(upload_id)
     if previous is not None and previous.upload_key and previous.upload_key != upload.key:
-        blobs.delete(previous.upload_key)
+        blobs.retire(previous.upload_key)
     return read_element(actor, flow_id, step_name, head["id"])
 
 
