@@ -96,6 +96,17 @@ def test_numeric_ranges_stay_in_bounds():
         validate_value(single, 10.5)
 
 
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [("numeric_range", {}), ("numeric_range", {"min_range": "0", "max_range": 1}), ("date_time_range", {})],
+)
+def test_a_range_element_without_bounds_is_a_422_naming_it_not_a_crash(kind, params):
+    # the API takes page JSON from any client, so a range may arrive without its bounds
+    broken = {"id": "e1", "title": "Broken", "type": kind, "input": True, "params": params}
+    with pytest.raises(InvalidInputError, match="'Broken' has no .*min_range and max_range"):
+        validate_value(broken, [1, 2])
+
+
 def test_date_time_ranges_stay_in_bounds_and_naive_times_are_utc():
     span = head(DateTimeRange("2024-01-01T00:00:00", "2024-12-31T00:00:00", title="W"))
     assert validate_value(span, ["2024-02-01T00:00:00", "2024-03-01T00:00:00+00:00"]) == [

@@ -253,14 +253,13 @@ def store_page(
 
 
 def put_value(owner: str, flow_id: str, step_name: str, value: StoredValue) -> StoredValue | None:
-    """Store the value (the last one set wins); returns the value it replaced, if any."""
+    """Store the value (the last one set wins); returns the value it replaced, if any.
+
+    One write that returns what it replaced, so two writers at once each learn of a different
+    predecessor and no replaced upload goes unnoticed.
+    """
     pk, sk = flow_pk(owner, flow_id), _sk(step_name, f"VALUE#{value.element_key}")
-    try:
-        old = ValueItem.get(pk, sk, consistent_read=True)
-        previous = _stored_value(value.element_key, old)
-    except DoesNotExist:
-        previous = None
-    ValueItem(
+    item = ValueItem(
         pk=pk,
         sk=sk,
         element_id=value.element_id,
@@ -268,8 +267,12 @@ def put_value(owner: str, flow_id: str, step_name: str, value: StoredValue) -> S
         set_at=value.set_at,
         set_by=value.set_by,
         upload_key=value.upload_key,
-    ).save()
-    return previous
+    )
+    response = ValueItem._get_connection().put_item(
+        pk, sk, attributes=item.serialize(), return_values="ALL_OLD"
+    )
+    old = response.get("Attributes")
+    return _stored_value(value.element_key, ValueItem.from_raw_data(old)) if old else None
 
 
 # Future elements and actions

@@ -472,6 +472,10 @@ def validate_value(head: dict[str, Any], value: Any) -> Any:
         return value
     if kind == "numeric_range":
         low, high = params.get("min_range"), params.get("max_range")
+        if not (_is_number(low) and _is_number(high)):
+            raise InvalidInputError(
+                f"{name} has no numeric min_range and max_range to check against", field="value"
+            )
         bounds = f"numbers from {low} to {high}"
         if params.get("single"):
             if not _is_number(value) or not low <= value <= high:
@@ -491,6 +495,10 @@ def validate_value(head: dict[str, Any], value: Any) -> Any:
         return value
     if kind == "date_time_range":
         low, high = _moment(params.get("min_range")), _moment(params.get("max_range"))
+        if low is None or high is None:
+            raise InvalidInputError(
+                f"{name} has no ISO-time min_range and max_range to check against", field="value"
+            )
         bounds = f"ISO times from {params.get('min_range')} to {params.get('max_range')}"
         picked = value if params.get("is_range", True) else [value]
         if not isinstance(picked, list) or len(picked) != (2 if params.get("is_range", True) else 1):
