@@ -103,7 +103,7 @@ def test_numeric_ranges_stay_in_bounds():
 def test_a_range_element_without_bounds_is_a_422_naming_it_not_a_crash(kind, params):
     # the API takes page JSON from any client, so a range may arrive without its bounds
     broken = {"id": "e1", "title": "Broken", "type": kind, "input": True, "params": params}
-    with pytest.raises(InvalidInputError, match="'Broken' has no .*min_range and max_range"):
+    with pytest.raises(InvalidInputError, match=r"'Broken' has no .*min_range and max_range"):
         validate_value(broken, [1, 2])
 
 
