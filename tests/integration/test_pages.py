@@ -466,3 +466,24 @@ def test_after_a_front_end_action_the_upload_is_on_the_next_steps_in_link(stack,
     assert [o["name"] for o in choose.list_outputs()] == ["sales"]
     with pytest.raises(NotFoundError):
         report.get_input("never-uploaded")
+
+
+def test_a_pending_upload_is_the_latest_producer_and_a_new_action_replaces_its_parse(stack, alice, flow_id):
+    # Given an older step that saved an output of the same name as the DataSource
+    StoreInterface(flow_id, step_name="older").save_output({"x": 0}, "sales")
+    choose = StoreInterface(flow_id, step_name="choose")
+    choose.update_page(input_page())
+    user = User(stack, alice.token, flow_id)
+    user.upload("choose", "sales", "sales.csv", SALES_CSV)
+    assert user.action("choose").status_code == 200
+    # Then the next step gets the DataSource's file, not the older step's dict
+    report = StoreInterface(flow_id, step_name="report")
+    first = report.get_input("sales")
+    pd.testing.assert_frame_equal(first, pd.read_csv(io.BytesIO(SALES_CSV)))
+    # When the user uploads another file and runs the action again
+    second_csv = b"region,amount\nwest,7\n"
+    user.upload("choose", "sales", "sales.csv", second_csv)
+    assert user.action("choose").status_code == 200
+    # Then the next read parses the new file
+    pd.testing.assert_frame_equal(report.get_input("sales"), pd.read_csv(io.BytesIO(second_csv)))
+    assert report.get_input("sales", step_name="older") == {"x": 0}

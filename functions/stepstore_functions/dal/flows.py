@@ -10,9 +10,9 @@ from stepstore_functions.models.errors import ConflictError
 
 _APPEND_ATTEMPTS = 8
 
-# A step's position never changes once the step exists (steps are only ever appended), so the
-# positions this execution environment has seen are kept: hot reads then cost one query, not two.
-_POSITIONS: dict[tuple[str, str, str], int] = {}
+# A step's position and predecessor never change once the step exists (steps are only ever
+# appended), so those this execution environment has seen are kept: hot reads then cost one query.
+_POSITIONS: dict[tuple[str, str, str], tuple[int, str | None]] = {}
 _MAX_CACHED_POSITIONS = 50_000
 
 
@@ -39,13 +39,13 @@ def get_step(owner: str, flow_id: str, step_name: str) -> Step | None:
     return step
 
 
-def step_position(owner: str, flow_id: str, step_name: str) -> int | None:
-    """The step's position in its flow, from memory when this environment has seen it before."""
-    position = _POSITIONS.get((owner, flow_id, step_name))
-    if position is not None:
-        return position
+def step_link(owner: str, flow_id: str, step_name: str) -> tuple[int, str | None] | None:
+    """(position, previous step) of the step, from memory when this environment has seen it before."""
+    link = _POSITIONS.get((owner, flow_id, step_name))
+    if link is not None:
+        return link
     step = get_step(owner, flow_id, step_name)
-    return step.position if step is not None else None
+    return (step.position, step.previous) if step is not None else None
 
 
 def forget_positions() -> None:
@@ -55,7 +55,7 @@ def forget_positions() -> None:
 def _remember(owner: str, flow_id: str, step: Step) -> None:
     if len(_POSITIONS) >= _MAX_CACHED_POSITIONS:
         _POSITIONS.clear()
-    _POSITIONS[(owner, flow_id, step.name)] = step.position
+    _POSITIONS[(owner, flow_id, step.name)] = (step.position, step.previous)
 
 
 def get_flow(owner: str, flow_id: str) -> Flow | None:

@@ -58,6 +58,13 @@ def put_pointer(owner: str, pointer: OutputPointer) -> OutputPointer | None:
     return _pointer(pointer.flow_id, OutputItem.from_raw_data(old)) if old else None
 
 
+def delete_pointer(owner: str, flow_id: str, name: str, position: int) -> OutputPointer | None:
+    """Remove the output `name` of the step at `position`; returns what was there."""
+    pk, sk = flow_pk(owner, flow_id), _sort_key(name, position)
+    old = OutputItem._get_connection().delete_item(pk, sk, return_values="ALL_OLD").get("Attributes")
+    return _pointer(flow_id, OutputItem.from_raw_data(old)) if old else None
+
+
 def get_out_link(owner: str, flow_id: str, name: str, position: int) -> OutputPointer | None:
     """The output `name` that the step at `position` saved."""
     try:

@@ -286,6 +286,14 @@ def put_future_element(owner: str, flow_id: str, step_name: str, element: dict[s
     ).save()
 
 
+def get_action(owner: str, flow_id: str, step_name: str) -> ActionRecord | None:
+    try:
+        item = ActionItem.get(flow_pk(owner, flow_id), _sk(step_name, "ACTION"), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return ActionRecord(ran_at=item.ran_at, data_sources=json.loads(item.data_sources))
+
+
 def put_action(owner: str, flow_id: str, step_name: str, action: ActionRecord) -> None:
     ActionItem(
         pk=flow_pk(owner, flow_id),

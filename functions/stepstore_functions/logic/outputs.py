@@ -8,9 +8,10 @@ import uuid
 from dataclasses import dataclass
 
 from stepstore_functions.dal import outputs as output_store
+from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
-from stepstore_functions.logic.flows import step_position
+from stepstore_functions.logic.flows import step_link, step_position
 from stepstore_functions.models.api import MAX_INLINE_BYTES, MAX_PARTS, MIN_PART_BYTES
 from stepstore_functions.models.domain import (
     Actor,
@@ -21,6 +22,7 @@ from stepstore_functions.models.domain import (
     valid_name,
 )
 from stepstore_functions.models.errors import InvalidInputError, NotFoundError
+from stepstore_functions.models.pages import parsed_output_names
 from stepstore_functions.settings import get_settings
 
 MAX_SINGLE_PUT_BYTES = 5 * 1024**3
@@ -302,8 +304,17 @@ def read_output(actor: Actor, flow_id: str, step_name: str, name: str) -> Readab
 def read_input(actor: Actor, flow_id: str, step_name: str, name: str) -> ReadableOutput:
     """The output `name` on that step's in-link: saved by an earlier step, the latest one winning."""
     valid_name("name", name)
-    position = step_position(actor, flow_id, step_name)
+    position, previous = step_link(actor, flow_id, step_name)
     pointer = output_store.get_in_link(actor.user, flow_id, name, position)
+    if (pointer is None or pointer.position < position - 1) and previous is not None:
+        # The step before may have a DataSource file for `name` that its action took but nothing has
+        # parsed yet (the API does not import pandas): it is the latest producer, so the SDK parses it.
+        action = page_store.get_action(actor.user, flow_id, previous)
+        if action is not None and name in parsed_output_names(action.data_sources):
+            raise NotFoundError(
+                f"input {name!r} of step {step_name!r} is a DataSource file on step {previous!r} "
+                "that is not parsed yet"
+            )
     if pointer is None:
         raise NotFoundError(f"input {name!r} not found for step {step_name!r} of flow {flow_id!r}")
     return _readable(pointer)

@@ -25,6 +25,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from stepstore_functions.dal import outputs as output_store
 from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
@@ -42,6 +43,7 @@ from stepstore_functions.models.pages import (
     PendingBlob,
     StoredPage,
     StoredValue,
+    parsed_output_names,
 )
 from stepstore_functions.settings import get_settings
 
@@ -660,6 +662,13 @@ def run_action(actor: Actor, flow_id: str, step_name: str) -> dict[str, Any]:
         )
     action = ActionRecord(ran_at=utcnow(), data_sources=sources)
     page_store.put_action(actor.user, flow_id, step_name, action)
+    # A DataFrame parsed from an earlier run's file is out of date now: it leaves the out-link, so the
+    # next step's in-link read finds the new file pending and has it parsed.
+    position = step_position(actor, flow_id, step_name)
+    for name in parsed_output_names(sources):
+        replaced = output_store.delete_pointer(actor.user, flow_id, name, position)
+        if replaced is not None and replaced.key:
+            _data_blobs().retire(replaced.key)
     return _action_view(step_name, action)
 
 

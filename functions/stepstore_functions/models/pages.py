@@ -31,6 +31,19 @@ FILE_FORMATS = {
 }
 
 
+# DataSource files in these formats become DataFrames on the next step's in-link once the action ran.
+PARSED_FORMATS = frozenset({"csv", "xlsx", "xls", "parquet", "json"})
+
+
+def parsed_output_names(data_sources: list[dict]) -> set[str]:
+    """The in-link names an action's DataSources put on the next step (files that become DataFrames)."""
+    return {
+        d["output_name"]
+        for d in data_sources
+        if d.get("file_name") and not d.get("raw_upload") and d.get("format") in PARSED_FORMATS
+    }
+
+
 class PageUpdate(ApiModel):
     """A step's new page: inline as `page`, or an uploaded blob (`blob_id`) with its element heads."""
 
