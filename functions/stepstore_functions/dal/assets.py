@@ -36,7 +36,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from stepstore_functions.dal.clients import client
-from stepstore_functions.dal.tables import on_metadata_table, transaction, utcnow
+from stepstore_functions.dal.tables import lost_a_race, on_metadata_table, transaction, utcnow
 from stepstore_functions.models.assets import (
     AssetDraft,
     AssetFormat,
@@ -400,7 +400,9 @@ def save_version(
                         )
                     _update_share_labels(tx, record)
             return record
-        except TransactWriteError:
+        except TransactWriteError as error:
+            if not lost_a_race(error):
+                raise  # not contention (too many items, say): retrying cannot help
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # someone else committed first: read again
     raise ConflictError(f"could not save asset {draft.label!r}: too many concurrent saves, try again")
 

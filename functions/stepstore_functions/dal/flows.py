@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from stepstore_functions.dal.tables import FlowItem, StepItem, flow_pk, transaction, utcnow
+from stepstore_functions.dal.tables import FlowItem, StepItem, flow_pk, lost_a_race, transaction, utcnow
 from stepstore_functions.models.domain import Flow, Step, StepStatus
 from stepstore_functions.models.errors import ConflictError
 
 _APPEND_ATTEMPTS = 8
+# Out-link sort keys order producers by a zero-padded position (dal/outputs.py): this many fit.
+MAX_STEPS = 10**5
 
 # A step's position and predecessor never change once the step exists (steps are only ever
 # appended), so those this execution environment has seen are kept: hot reads then cost one query.
@@ -98,6 +100,8 @@ def ensure_step(owner: str, flow_id: str, step_name: str) -> Step:
         except DoesNotExist:
             flow = None
         position = int(flow.step_count) if flow else 0
+        if position >= MAX_STEPS:
+            raise ConflictError(f"flow {flow_id!r} has {MAX_STEPS} steps, the most a flow may have")
         now = utcnow()
         step = StepItem(
             pk=pk,
@@ -139,10 +143,12 @@ def ensure_step(owner: str, flow_id: str, step_name: str) -> Step:
             created = _step(step)
             _remember(owner, flow_id, created)
             return created
-        except TransactWriteError:
+        except TransactWriteError as error:
             raced = get_step(owner, flow_id, step_name)
             if raced is not None:
                 return raced
+            if not lost_a_race(error):
+                raise
     raise ConflictError(
         f"could not append step {step_name!r} to flow {flow_id!r}: too many concurrent appends"
     )

@@ -34,6 +34,7 @@ from stepstore_functions.dal.tables import (
     StepItem,
     _MetadataModel,
     flow_pk,
+    lost_a_race,
     on_metadata_table,
     transaction,
     utcnow,
@@ -243,7 +244,9 @@ def store_page(
                     condition=StepItem.pk.exists() & guard,
                 )
                 tx.save(item)
-        except TransactWriteError:
+        except TransactWriteError as error:
+            if not lost_a_race(error):
+                raise  # not contention (an item too large, say): retrying cannot help
             continue  # the version moved on meanwhile; read it again
         return stored, replaced
     raise ConflictError(f"could not store the page of step {step_name!r}: too many concurrent page updates")

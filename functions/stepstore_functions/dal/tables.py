@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -185,6 +186,18 @@ def transaction() -> TransactWrite:
     if not _transaction_connection:
         _transaction_connection.append(Connection(region=get_settings().region))
     return TransactWrite(connection=_transaction_connection[0])
+
+
+# Why a transaction may be cancelled by another writer; anything else is the request's own fault.
+_CONTENTION = frozenset({"ConditionalCheckFailed", "TransactionConflict", "None"})
+
+
+def lost_a_race(error: TransactWriteError) -> bool:
+    """True when a transaction was cancelled by a concurrent writer (worth reading again and
+    retrying); False for a request that can never succeed as made (too large, invalid)."""
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    codes = {getattr(reason, "code", None) or "None" for reason in reasons if reason is not None}
+    return bool(codes) and codes <= _CONTENTION
 
 
 def flow_pk(owner: str, flow_id: str) -> str:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from stepstore_functions.dal import assets as asset_store
 from stepstore_functions.dal import users as user_store
 from stepstore_functions.dal.blobs import BlobStore
-from stepstore_functions.logic.outputs import Ticket, _part_count
-from stepstore_functions.models.api import MAX_PARTS
+from stepstore_functions.logic.outputs import Ticket
+from stepstore_functions.logic.uploads import declared, more_part_urls, plan_parts, verify_upload
 from stepstore_functions.models.assets import (
     MAX_LINKS,
     MAX_METADATA_BYTES,
@@ -137,7 +137,7 @@ def start_upload(
             raise InvalidInputError("an ETag without the size it belongs to", field="etag")
         part_count, presign_now = 0, initial_parts or 1
     else:
-        part_count = _part_count(size, etag, part_size)
+        part_count = plan_parts(size, etag, part_size)
         presign_now = part_count
     upload_id = uuid.uuid4().hex
     key = f"assets/{actor.user}/{upload_id}"
@@ -177,30 +177,7 @@ def _pending(actor: Actor, upload_id: str) -> PendingAssetUpload:
 def presign_more_parts(actor: Actor, upload_id: str, first: int, count: int) -> list[str]:
     """Part URLs for a streamed upload that needs more parts than it asked for at the start."""
     upload = _pending(actor, upload_id)
-    if upload.multipart_id is None:
-        raise InvalidInputError(
-            f"asset upload {upload_id!r} is a single PUT, not multipart", field="upload_id"
-        )
-    if first + count - 1 > MAX_PARTS:
-        raise InvalidInputError(f"a multipart upload has at most {MAX_PARTS} parts", field="count")
-    return _asset_blobs().presign_parts(upload.key, upload.multipart_id, first, count)
-
-
-def _declared(upload: PendingAssetUpload, size: int | None, etag: str | None) -> tuple[int, str]:
-    """The size and ETag the object must have: declared at the start, at commit, or both alike."""
-    for field_name, at_start, at_commit in (("size", upload.size, size), ("etag", upload.etag, etag)):
-        if at_start is not None and at_commit is not None and at_start != at_commit:
-            raise InvalidInputError(
-                f"{field_name} at commit ({at_commit}) differs from the start ({at_start})", field=field_name
-            )
-    final_size = upload.size if upload.size is not None else size
-    final_etag = upload.etag if upload.etag is not None else etag
-    if final_size is None or final_etag is None:
-        missing = "size" if final_size is None else "etag"
-        raise InvalidInputError(
-            f"the upload's {missing} was declared neither at start nor at commit", missing
-        )
-    return final_size, final_etag
+    return more_part_urls(_asset_blobs(), upload.key, upload.multipart_id, upload_id, first, count)
 
 
 def commit_upload(
@@ -216,7 +193,7 @@ def commit_upload(
     object and writes no metadata, so a save is all or nothing.
     """
     upload = _pending(actor, upload_id)
-    expected_size, expected_etag = _declared(upload, size, etag)
+    expected_size, expected_etag = declared(upload.size, upload.etag, size, etag)
     blobs = _asset_blobs()
     label = upload.draft.label
 
@@ -224,32 +201,18 @@ def commit_upload(
         asset_store.purge_object(blobs.bucket, upload.key)
         asset_store.delete_upload(upload_id)
 
-    if upload.multipart_id is not None:
-        numbers = sorted(n for n, _ in parts)
-        expected_count = upload.part_count or len(parts)
-        if numbers != list(range(1, expected_count + 1)):
-            raise InvalidInputError(
-                f"expected parts 1 to {expected_count}, got {len(parts)} parts numbered {numbers[:3]}...",
-                field="parts",
-            )
-        if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
-            blobs.abort_multipart(upload.key, upload.multipart_id)
-            asset_store.delete_upload(upload_id)
-            raise InvalidInputError(
-                f"the parts of asset {label!r} could not be assembled; save again", "parts"
-            )
-    head = blobs.head(upload.key)
-    if head is None:
-        raise InvalidInputError(
-            f"asset {label!r} has not been uploaded yet (upload {upload_id})", field="upload_id"
-        )
-    if head.size != expected_size or head.etag != expected_etag:
-        discard()
-        raise InvalidInputError(
-            f"uploaded object for asset {label!r} does not match: {head.size} bytes with ETag {head.etag}, "
-            f"declared {expected_size} bytes with ETag {expected_etag}",
-            field="etag",
-        )
+    verify_upload(
+        blobs,
+        upload.key,
+        upload.multipart_id,
+        parts,
+        upload.part_count,
+        expected_size,
+        expected_etag,
+        f"asset {label!r} (upload {upload_id})",
+        forget=lambda: asset_store.delete_upload(upload_id),
+        remove=lambda key: asset_store.purge_object(blobs.bucket, key),
+    )
     # Retag before the metadata exists: a failed commit leaves an orphan object, never a dangling item.
     blobs.mark_committed(upload.key)
     try:

@@ -16,7 +16,7 @@ from stepstore_functions.dal import fixtures as fixture_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.fixtures import FixtureUpload, StoredObject
 from stepstore_functions.dal.tables import utcnow
-from stepstore_functions.models.api import MAX_PARTS, MIN_PART_BYTES
+from stepstore_functions.logic.uploads import plan_parts, verify_upload
 from stepstore_functions.models.domain import Actor, Role
 from stepstore_functions.models.errors import ForbiddenError, InvalidInputError, NotFoundError
 from stepstore_functions.resources import FIXTURE_PREFIX
@@ -24,7 +24,6 @@ from stepstore_functions.settings import get_settings
 
 MAX_LISTED = 10_000
 MAX_KEY_CHARS = 1024
-MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 STAGING_PREFIX = "staging/fixtures/"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -130,26 +129,6 @@ def decode_key(encoded: str) -> str:
         raise InvalidInputError("the key segment is not base64url-encoded UTF-8", field="key") from None
 
 
-def _part_count(size: int, etag: str, part_size: int | None) -> int:
-    """How many parts the declared upload has; the ETag's '-N' suffix must agree."""
-    if part_size is None:
-        if "-" in etag:
-            raise InvalidInputError("a multipart ETag needs part_size", field="etag")
-        if size > MAX_SINGLE_PUT_BYTES:
-            raise InvalidInputError(f"size {size} needs a multipart upload (part_size)", field="size")
-        return 1
-    part_count = max(1, -(-size // part_size))
-    if part_count > MAX_PARTS:
-        raise InvalidInputError(
-            f"{part_count} parts of {part_size} bytes; at most {MAX_PARTS}", field="part_size"
-        )
-    if part_count == 1 or size < MIN_PART_BYTES:
-        raise InvalidInputError("an upload that fits in one part must not be multipart", field="part_size")
-    if not etag.endswith(f"-{part_count}"):
-        raise InvalidInputError(f"ETag of {part_count} parts must end in '-{part_count}'", field="etag")
-    return part_count
-
-
 def _require_writer(actor: Actor) -> None:
     if actor.role not in (Role.ADMIN, Role.SERVICE):
         raise ForbiddenError(
@@ -161,7 +140,7 @@ def start_upload(actor: Actor, key: str, size: int, etag: str, part_size: int | 
     """Presigned URLs for a fixture's bytes; they land under a staging key until committed."""
     _require_writer(actor)
     full = fixture_key(key)
-    part_count = _part_count(size, etag, part_size)
+    part_count = plan_parts(size, etag, part_size)
     upload_id = uuid.uuid4().hex
     staging_key = f"{STAGING_PREFIX}{upload_id}"
     presigned = _fixture_blobs().presign_upload(staging_key, part_count)
@@ -200,30 +179,17 @@ def commit_upload(actor: Actor, key: str, upload_id: str, parts: list[tuple[int,
     if upload is None or upload.key != full or upload.uploader != actor.principal:
         raise NotFoundError(f"upload {upload_id!r} of fixture {full!r} not found")
     blobs = _fixture_blobs()
-    if upload.multipart_id is not None:
-        if len(parts) != upload.part_count:
-            raise InvalidInputError(
-                f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts"
-            )
-        if not blobs.complete_multipart(upload.staging_key, upload.multipart_id, sorted(parts)):
-            blobs.abort_multipart(upload.staging_key, upload.multipart_id)
-            fixture_store.delete_upload(upload_id)
-            raise InvalidInputError(
-                f"the parts of fixture {full!r} could not be assembled; upload again", "parts"
-            )
-    head = blobs.head(upload.staging_key)
-    if head is None:
-        raise InvalidInputError(
-            f"fixture {full!r} has not been uploaded yet (upload {upload_id})", field="upload_id"
-        )
-    if head.size != upload.size or head.etag != upload.etag:
-        blobs.delete(upload.staging_key)
-        fixture_store.delete_upload(upload_id)
-        raise InvalidInputError(
-            f"uploaded bytes for fixture {full!r} do not match: {head.size} bytes with ETag {head.etag}, "
-            f"declared {upload.size} bytes with ETag {upload.etag}",
-            field="etag",
-        )
+    verify_upload(
+        blobs,
+        upload.staging_key,
+        upload.multipart_id,
+        parts,
+        upload.part_count,
+        upload.size,
+        upload.etag,
+        f"fixture {full!r} (upload {upload_id})",
+        forget=lambda: fixture_store.delete_upload(upload_id),
+    )
     fixture_store.copy_object(blobs.bucket, upload.staging_key, full)
     blobs.mark_committed(full)
     blobs.delete(upload.staging_key)

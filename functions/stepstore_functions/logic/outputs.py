@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from dataclasses import dataclass
 
@@ -12,7 +11,8 @@ from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.flows import step_link, step_position
-from stepstore_functions.models.api import MAX_INLINE_BYTES, MAX_PARTS, MIN_PART_BYTES
+from stepstore_functions.logic.uploads import declared, more_part_urls, plan_parts, verify_upload
+from stepstore_functions.models.api import MAX_INLINE_BYTES
 from stepstore_functions.models.domain import (
     Actor,
     DataFormat,
@@ -24,8 +24,6 @@ from stepstore_functions.models.domain import (
 from stepstore_functions.models.errors import InvalidInputError, NotFoundError
 from stepstore_functions.models.pages import parsed_output_names
 from stepstore_functions.settings import get_settings
-
-MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 
 # Which storage format each kind of value is kept in.
 FORMAT_OF_KIND: dict[OutputKind, DataFormat] = {
@@ -126,7 +124,7 @@ def start_upload(
             raise InvalidInputError("an ETag without the size it belongs to", field="etag")
         part_count, presign_now = 0, (initial_parts or 1) if part_size is not None else 1
     else:
-        part_count = _part_count(size, etag, part_size)
+        part_count = plan_parts(size, etag, part_size)
         presign_now = part_count
     position = step_position(actor, flow_id, step_name)
     upload_id = uuid.uuid4().hex
@@ -160,25 +158,6 @@ def start_upload(
     )
 
 
-def _part_count(size: int, etag: str | None, part_size: int | None) -> int:
-    if part_size is None:
-        if etag and "-" in etag:
-            raise InvalidInputError("a multipart ETag needs part_size", field="etag")
-        if size > MAX_SINGLE_PUT_BYTES:
-            raise InvalidInputError(f"size {size} needs a multipart upload (part_size)", field="size")
-        return 1
-    part_count = max(1, math.ceil(size / part_size))
-    if part_count > MAX_PARTS:
-        raise InvalidInputError(
-            f"{part_count} parts of {part_size} bytes; at most {MAX_PARTS}", field="part_size"
-        )
-    if part_count == 1 or size < MIN_PART_BYTES:
-        raise InvalidInputError("an upload that fits in one part must not be multipart", field="part_size")
-    if etag is not None and not etag.endswith(f"-{part_count}"):
-        raise InvalidInputError(f"ETag of {part_count} parts must end in '-{part_count}'", field="etag")
-    return part_count
-
-
 def _pending(actor: Actor, flow_id: str, step_name: str, name: str, upload_id: str) -> PendingUpload:
     upload = output_store.get_upload(upload_id)
     if upload is None or (upload.owner, upload.flow_id, upload.step_name, upload.name) != (
@@ -196,28 +175,7 @@ def presign_more_parts(
 ) -> list[str]:
     """Part URLs for a multipart upload that turned out to need more parts than it asked for."""
     upload = _pending(actor, flow_id, step_name, name, upload_id)
-    if upload.multipart_id is None:
-        raise InvalidInputError(f"upload {upload_id!r} is a single PUT, not multipart", field="upload_id")
-    if first + count - 1 > MAX_PARTS:
-        raise InvalidInputError(f"a multipart upload has at most {MAX_PARTS} parts", field="count")
-    return _data_blobs().presign_parts(upload.key, upload.multipart_id, first, count)
-
-
-def _declared(upload: PendingUpload, size: int | None, etag: str | None) -> tuple[int, str]:
-    """The size and ETag the object must have: declared at the start, at commit, or both alike."""
-    for field, at_start, at_commit in (("size", upload.size, size), ("etag", upload.etag, etag)):
-        if at_start is not None and at_commit is not None and at_start != at_commit:
-            raise InvalidInputError(
-                f"{field} at commit ({at_commit}) differs from the start ({at_start})", field
-            )
-    final_size = upload.size if upload.size is not None else size
-    final_etag = upload.etag if upload.etag is not None else etag
-    if final_size is None or final_etag is None:
-        missing = "size" if final_size is None else "etag"
-        raise InvalidInputError(
-            f"the upload's {missing} was declared neither at start nor at commit", missing
-        )
-    return final_size, final_etag
+    return more_part_urls(_data_blobs(), upload.key, upload.multipart_id, upload_id, first, count)
 
 
 def commit_upload(
@@ -236,35 +194,19 @@ def commit_upload(
     metadata without its bytes.
     """
     upload = _pending(actor, flow_id, step_name, name, upload_id)
-    expected_size, expected_etag = _declared(upload, size, etag)
+    expected_size, expected_etag = declared(upload.size, upload.etag, size, etag)
     blobs = _data_blobs()
-    if upload.multipart_id is not None:
-        numbers = sorted(n for n, _ in parts)
-        expected_count = upload.part_count or len(parts)
-        if numbers != list(range(1, expected_count + 1)):
-            raise InvalidInputError(
-                f"expected parts 1 to {expected_count}, got {len(parts)} parts numbered {numbers[:3]}...",
-                field="parts",
-            )
-        if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
-            blobs.abort_multipart(upload.key, upload.multipart_id)
-            output_store.delete_upload(upload_id)
-            raise InvalidInputError(
-                f"the parts of output {name!r} could not be assembled; upload again", "parts"
-            )
-    head = blobs.head(upload.key)
-    if head is None:
-        raise InvalidInputError(
-            f"output {name!r} has not been uploaded yet (upload {upload_id})", field="upload_id"
-        )
-    if head.size != expected_size or head.etag != expected_etag:
-        blobs.delete(upload.key)
-        output_store.delete_upload(upload_id)
-        raise InvalidInputError(
-            f"uploaded object for output {name!r} does not match: {head.size} bytes with ETag {head.etag}, "
-            f"declared {expected_size} bytes with ETag {expected_etag}",
-            field="etag",
-        )
+    verify_upload(
+        blobs,
+        upload.key,
+        upload.multipart_id,
+        parts,
+        upload.part_count,
+        expected_size,
+        expected_etag,
+        f"output {name!r} (upload {upload_id})",
+        forget=lambda: output_store.delete_upload(upload_id),
+    )
     # Retag before the pointer exists: if the pointer write fails, the object is merely an orphan;
     # the other order could leave a pointer at an object that the staging rule later expires.
     blobs.mark_committed(upload.key)

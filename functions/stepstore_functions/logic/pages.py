@@ -30,7 +30,7 @@ from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.flows import get_step, step_position
-from stepstore_functions.logic.outputs import _part_count
+from stepstore_functions.logic.uploads import plan_parts, verify_upload
 from stepstore_functions.models.domain import Actor, Step, valid_name
 from stepstore_functions.models.errors import ConflictError, InvalidInputError, NotFoundError
 from stepstore_functions.models.pages import (
@@ -227,7 +227,7 @@ def _start_blob(
     part_size: int | None,
     **extra: Any,
 ) -> tuple[str, list[str], dict[str, str], int | None]:
-    part_count = _part_count(size, etag, part_size)
+    part_count = plan_parts(size, etag, part_size)
     upload_id = uuid.uuid4().hex
     key = f"{prefix}/{upload_id}"
     presigned = _data_blobs().presign_upload(key, part_count)
@@ -262,27 +262,17 @@ def commit_blob(
         raise NotFoundError(f"upload {upload_id!r} on step {step_name!r} not found")
     if upload.verified:
         return upload
-    blobs = _data_blobs()
-    if upload.multipart_id is not None:
-        if len(parts) != upload.part_count:
-            raise InvalidInputError(
-                f"expected {upload.part_count} uploaded parts, got {len(parts)}", field="parts"
-            )
-        if not blobs.complete_multipart(upload.key, upload.multipart_id, sorted(parts)):
-            blobs.abort_multipart(upload.key, upload.multipart_id)
-            page_store.delete_upload(upload_id)
-            raise InvalidInputError("the uploaded parts could not be assembled; upload again", field="parts")
-    head = blobs.head(upload.key)
-    if head is None:
-        raise InvalidInputError(f"upload {upload_id!r} has no bytes yet", field="upload_id")
-    if head.size != upload.size or head.etag != upload.etag:
-        blobs.delete(upload.key)
-        page_store.delete_upload(upload_id)
-        raise InvalidInputError(
-            f"the uploaded object does not match: {head.size} bytes with ETag {head.etag}, "
-            f"declared {upload.size} bytes with ETag {upload.etag}",
-            field="etag",
-        )
+    verify_upload(
+        _data_blobs(),
+        upload.key,
+        upload.multipart_id,
+        parts,
+        upload.part_count,
+        upload.size,
+        upload.etag,
+        f"the {purpose} of step {step_name!r} (upload {upload_id})",
+        forget=lambda: page_store.delete_upload(upload_id),
+    )
     page_store.mark_upload_verified(upload_id)
     return upload
 
