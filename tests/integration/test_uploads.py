@@ -95,3 +95,10 @@ def test_replacing_an_output_leaves_the_old_object_to_expire_not_to_vanish(alice
     # the current object is committed; the two it replaced are staging again, for the lifecycle rule
     assert states == ["committed", "staging", "staging"]
     assert store.get_input("blob", step_name="s").getvalue() == bytes([2]) * 100_000
+
+
+@pytest.mark.parametrize(("kind", "text"), [("int", '"7"'), ("bool", "1"), ("dict", "[1]"), ("str", "3.5")])
+def test_an_inline_value_must_be_of_its_declared_kind(api, flow_id, kind, text):
+    with pytest.raises(InvalidInputError, match=f"not the {kind} its kind says") as caught:
+        api.put(f"/flows/{flow_id}/steps/s/outputs/v", {"kind": kind, "value_json": text})
+    assert caught.value.field == "value_json"

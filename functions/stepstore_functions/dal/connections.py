@@ -12,7 +12,13 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from stepstore_functions.dal.tables import _MetadataModel, on_metadata_table, transaction, utcnow
+from stepstore_functions.dal.tables import (
+    _MetadataModel,
+    is_condition_failure,
+    on_metadata_table,
+    transaction,
+    utcnow,
+)
 from stepstore_functions.models.connections import Connection, ConnectionKind
 from stepstore_functions.models.errors import ConflictError
 
@@ -120,7 +126,7 @@ def create(
     try:
         item.save(condition=ConnectionItem.pk.does_not_exist())
     except PutError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             raise ConflictError(f"connection {name!r} already exists") from error
         raise
     return _connection(item)
@@ -193,7 +199,7 @@ def update(
     try:
         item.update(actions=actions, condition=ConnectionItem.pk.exists())
     except UpdateError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             return None
         raise
     return _connection(item)
@@ -234,7 +240,7 @@ def delete(owner: str, name: str) -> bool:
     try:
         ConnectionItem(pk=pk, sk="CONN").delete(condition=ConnectionItem.pk.exists())
     except DeleteError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             return False
         raise
     found = list(
@@ -244,7 +250,3 @@ def delete(owner: str, name: str) -> bool:
         for item in found:
             batch.delete(item)
     return True
-
-
-def _is_condition_failure(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

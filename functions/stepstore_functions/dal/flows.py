@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from stepstore_functions.dal.tables import FlowItem, StepItem, flow_pk, lost_a_race, transaction, utcnow
+from stepstore_functions.dal.tables import (
+    FlowItem,
+    StepItem,
+    flow_pk,
+    is_condition_failure,
+    lost_a_race,
+    transaction,
+    utcnow,
+)
 from stepstore_functions.models.domain import Flow, Step, StepStatus
 from stepstore_functions.models.errors import ConflictError
 
@@ -169,7 +177,7 @@ def record_progress(
     try:
         item.update(actions=actions, condition=StepItem.pk.exists())
     except UpdateError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             return None
         raise
     if item.status == StepStatus.PENDING.value:
@@ -200,13 +208,9 @@ def set_status(
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             return None
         raise
     if status is StepStatus.RUNNING:
         FlowItem(pk=flow_pk(owner, flow_id), sk="FLOW").update(actions=[FlowItem.current_step.set(step_name)])
     return _step(item)
-
-
-def _is_condition_failure(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"

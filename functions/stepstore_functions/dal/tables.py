@@ -138,7 +138,7 @@ class OutputItem(Model):
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
 
 
-# Item shapes register here (other dal modules too, with the decorators below) so that
+# Item shapes register here (other dal modules too, with the decorator below) so that
 # bind_tables() points every one of them at this deployment's tables.
 METADATA_MODELS: list[type[Model]] = [UserItem, TokenItem, FlowItem, StepItem, UploadItem]
 LINKS_MODELS: list[type[Model]] = [OutputItem]
@@ -148,13 +148,6 @@ def on_metadata_table(model: type[Model]) -> type[Model]:
     """Class decorator: an item shape stored in the metadata table."""
     METADATA_MODELS.append(model)
     _bind(model, get_settings().metadata_table if os.environ.get("METADATA_TABLE") else None)
-    return model
-
-
-def on_links_table(model: type[Model]) -> type[Model]:
-    """Class decorator: an item shape stored in the links table."""
-    LINKS_MODELS.append(model)
-    _bind(model, get_settings().links_table if os.environ.get("LINKS_TABLE") else None)
     return model
 
 
@@ -190,6 +183,11 @@ def transaction() -> TransactWrite:
 
 # Why a transaction may be cancelled by another writer; anything else is the request's own fault.
 _CONTENTION = frozenset({"ConditionalCheckFailed", "TransactionConflict", "None"})
+
+
+def is_condition_failure(error: Exception) -> bool:
+    """True when a conditional write failed its condition (the item was not as required)."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def lost_a_race(error: TransactWriteError) -> bool:

@@ -38,6 +38,17 @@ FORMAT_OF_KIND: dict[OutputKind, DataFormat] = {
 }
 
 
+# What json.loads gives back for each kind stored inline (a float written without a fraction is
+# still a float to the SDK, which reads it back as one).
+_JSON_TYPES_OF_KIND: dict[OutputKind, tuple[type, ...]] = {
+    OutputKind.DICT: (dict,),
+    OutputKind.INT: (int,),
+    OutputKind.FLOAT: (float, int),
+    OutputKind.BOOL: (bool,),
+    OutputKind.STR: (str,),
+}
+
+
 @dataclass(frozen=True)
 class Ticket:
     upload_id: str
@@ -73,9 +84,14 @@ def save_inline(
             f"inline value is {len(encoded)} bytes; the limit is {MAX_INLINE_BYTES}", "value_json"
         )
     try:
-        json.loads(value_json)
+        value = json.loads(value_json)
     except ValueError as error:
         raise InvalidInputError(f"value_json is not JSON: {error}", field="value_json") from error
+    if type(value) not in _JSON_TYPES_OF_KIND[kind]:
+        raise InvalidInputError(
+            f"value_json holds a JSON {type(value).__name__}, not the {kind.value} its kind says",
+            "value_json",
+        )
     position = step_position(actor, flow_id, step_name)
     pointer = OutputPointer(
         flow_id=flow_id,
