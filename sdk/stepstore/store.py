@@ -16,9 +16,6 @@ from stepstore.store_pages import PageMethods
 
 # JSON values up to this size are stored inline with their pointer; anything larger goes to S3.
 MAX_INLINE_BYTES = 64 * 1024
-# Frames larger than this in memory stream into a multipart upload as they are encoded; smaller
-# ones go in one PUT, which a single S3 connection sends about as fast and with fewer requests.
-STREAM_ABOVE_BYTES = 256 * 1024 * 1024
 
 
 class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
@@ -81,7 +78,7 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
             def produce(sink: IO[bytes]) -> None:
                 formats.write_parquet(table, sink)
 
-            if table.nbytes > STREAM_ABOVE_BYTES:
+            if table.nbytes > streaming.STREAM_ABOVE_BYTES:
                 # Very large frames: row groups go to S3 as parts while later ones are encoded.
                 streaming.upload_stream(self._api, prefix, kind, "parquet", produce, table.nbytes)
             else:

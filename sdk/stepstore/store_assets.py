@@ -191,8 +191,8 @@ def upload_asset(
         "asset_id": asset_id,
     }
     encoded = asset._encode()  # before any request: an unstorable object fails with nothing sent
-    if encoded.write is not None and encoded.size_hint > transfer.SINGLE_PUT_MAX:
-        # A large frame: Parquet row groups go to S3 while later ones are still being encoded.
+    if encoded.write is not None and encoded.size_hint > streaming.STREAM_ABOVE_BYTES:
+        # A very large frame: Parquet row groups go to S3 while later ones are still being encoded.
         body = streaming.upload_stream(
             api,
             "/assets",
@@ -201,6 +201,11 @@ def upload_asset(
             encoded.write,
             size_hint=encoded.size_hint,
             fields=fields,
+        )
+    elif encoded.write is not None:
+        # A frame: written whole while the upload is opened, then one PUT hashed on the way.
+        body = streaming.upload_produced(
+            api, "/assets", encoded.kind, encoded.format, encoded.write, fields=fields, progress=progress
         )
     else:
         body = transfer.upload(

@@ -117,15 +117,30 @@ def _put_part(url: str, part: bytes) -> tuple[str, bytes]:
     return response.headers.get("ETag", "").strip('"'), digest
 
 
+# Frames larger than this in memory stream into a multipart upload as they are encoded; smaller
+# ones go in one PUT, which a single S3 connection sends about as fast and with fewer requests.
+STREAM_ABOVE_BYTES = 256 * 1024 * 1024
+
+
 def upload_produced(
-    api: ApiClient, prefix: str, kind: str, data_format: str, produce: Callable[[IO[bytes]], None]
+    api: ApiClient,
+    prefix: str,
+    kind: str,
+    data_format: str,
+    produce: Callable[[IO[bytes]], None],
+    *,
+    fields: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Upload what `produce` writes (held in memory) with one PUT, and commit it.
 
-    If `produce` raises, nothing was uploaded and nothing is committed.
+    `fields` go into the start request beside the kind and format (an asset's label, say);
+    `progress` hears the number of bytes once the PUT is done. If `produce` raises, nothing was
+    uploaded and nothing is committed.
     """
+    start = {**(fields or {}), "kind": kind, "format": data_format}
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stepstore-upload") as pool:
-        opening = pool.submit(api.post, f"{prefix}/uploads", {"kind": kind, "format": data_format})
+        opening = pool.submit(api.post, f"{prefix}/uploads", start)
         sink = io.BytesIO()
         try:
             produce(sink)
@@ -140,6 +155,8 @@ def upload_produced(
         )
         etag = hashing.result()
     size = len(payload)
+    if progress is not None:
+        progress(size)
     del payload  # releases the buffer export before the BytesIO goes
     return api.post(
         f"{prefix}/uploads/{ticket['upload_id']}/commit", {"parts": [], "size": size, "etag": etag}

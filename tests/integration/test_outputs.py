@@ -140,10 +140,10 @@ def test_invalid_names_are_422_naming_the_field(step):
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["one-put", "multipart-stream"])
 def test_large_frames_round_trip_by_either_upload(step, flow_id, monkeypatch, streamed):
-    import stepstore.store
+    import stepstore.streaming
 
     if streamed:  # as a frame of several GB would, without building one
-        monkeypatch.setattr(stepstore.store, "STREAM_ABOVE_BYTES", 1024 * 1024)
+        monkeypatch.setattr(stepstore.streaming, "STREAM_ABOVE_BYTES", 1024 * 1024)
     rows = 600_000
     frame = pd.DataFrame(
         {

@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from stepstore_functions.dal import assets as asset_store
 from stepstore_functions.dal import users as user_store
 from stepstore_functions.dal.blobs import BlobStore
-from stepstore_functions.logic.outputs import Ticket
-from stepstore_functions.logic.uploads import declared, more_part_urls, plan_parts, verify_upload
+from stepstore_functions.logic.uploads import Ticket, declared, more_part_urls, open_upload, verify_upload
 from stepstore_functions.models.assets import (
     MAX_LINKS,
     MAX_METADATA_BYTES,
@@ -128,43 +127,23 @@ def start_upload(
     """
     _check_draft(draft)
     _check_save_target(actor, draft, overwrite, asset_id)
-    if size is None:
-        if part_size is None:
-            raise InvalidInputError(
-                "an upload of unknown size needs part_size (multipart)", field="part_size"
-            )
-        if etag is not None:
-            raise InvalidInputError("an ETag without the size it belongs to", field="etag")
-        part_count, presign_now = 0, initial_parts or 1
-    else:
-        part_count = plan_parts(size, etag, part_size)
-        presign_now = part_count
-    upload_id = uuid.uuid4().hex
-    key = f"assets/{actor.user}/{upload_id}"
-    presigned = _asset_blobs().presign_upload(key, presign_now, multipart=part_size is not None)
-    settings = get_settings()
+    opened = open_upload(_asset_blobs(), f"assets/{actor.user}", size, etag, part_size, initial_parts)
     asset_store.create_upload(
         PendingAssetUpload(
-            upload_id=upload_id,
+            upload_id=opened.upload_id,
             owner=actor.user,
             draft=draft,
-            key=key,
+            key=opened.key,
             size=size,
             etag=etag,
-            part_count=part_count,
-            multipart_id=presigned.multipart_id,
+            part_count=opened.part_count,
+            multipart_id=opened.multipart_id,
             overwrite=overwrite,
             target_asset_id=asset_id,
         ),
-        settings.upload_ttl_seconds,
+        get_settings().upload_ttl_seconds,
     )
-    return Ticket(
-        upload_id=upload_id,
-        urls=presigned.urls,
-        part_size=part_size if presigned.multipart_id else None,
-        headers=presigned.headers,
-        expires_in=settings.presign_seconds,
-    )
+    return opened.ticket
 
 
 def _pending(actor: Actor, upload_id: str) -> PendingAssetUpload:

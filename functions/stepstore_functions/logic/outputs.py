@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 
 from stepstore_functions.dal import outputs as output_store
@@ -11,7 +10,7 @@ from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.flows import step_link, step_position
-from stepstore_functions.logic.uploads import declared, more_part_urls, plan_parts, verify_upload
+from stepstore_functions.logic.uploads import Ticket, declared, more_part_urls, open_upload, verify_upload
 from stepstore_functions.models.api import MAX_INLINE_BYTES
 from stepstore_functions.models.domain import (
     Actor,
@@ -47,15 +46,6 @@ _JSON_TYPES_OF_KIND: dict[OutputKind, tuple[type, ...]] = {
     OutputKind.BOOL: (bool,),
     OutputKind.STR: (str,),
 }
-
-
-@dataclass(frozen=True)
-class Ticket:
-    upload_id: str
-    urls: list[str]
-    part_size: int | None
-    headers: dict[str, str]
-    expires_in: int
 
 
 @dataclass(frozen=True)
@@ -134,44 +124,27 @@ def start_upload(
             f"not {data_format.value!r}",
             field="format",
         )
-    if size is None:
-        # Size and ETag come at commit: one PUT of up to 5 GB, or multipart if part_size is given.
-        if etag is not None:
-            raise InvalidInputError("an ETag without the size it belongs to", field="etag")
-        part_count, presign_now = 0, (initial_parts or 1) if part_size is not None else 1
-    else:
-        part_count = plan_parts(size, etag, part_size)
-        presign_now = part_count
     position = step_position(actor, flow_id, step_name)
-    upload_id = uuid.uuid4().hex
-    key = f"outputs/{actor.user}/{upload_id}"
-    presigned = _data_blobs().presign_upload(key, presign_now, multipart=part_size is not None)
-    settings = get_settings()
+    opened = open_upload(_data_blobs(), f"outputs/{actor.user}", size, etag, part_size, initial_parts)
     output_store.create_upload(
         PendingUpload(
-            upload_id=upload_id,
+            upload_id=opened.upload_id,
             owner=actor.user,
             flow_id=flow_id,
             step_name=step_name,
             name=name,
             position=position,
-            key=key,
+            key=opened.key,
             kind=kind,
             data_format=data_format,
             size=size,
             etag=etag,
-            part_count=part_count,
-            multipart_id=presigned.multipart_id,
+            part_count=opened.part_count,
+            multipart_id=opened.multipart_id,
         ),
-        settings.upload_ttl_seconds,
+        get_settings().upload_ttl_seconds,
     )
-    return Ticket(
-        upload_id=upload_id,
-        urls=presigned.urls,
-        part_size=part_size if presigned.multipart_id else None,
-        headers=presigned.headers,
-        expires_in=settings.presign_seconds,
-    )
+    return opened.ticket
 
 
 def _pending(actor: Actor, flow_id: str, step_name: str, name: str, upload_id: str) -> PendingUpload:

@@ -21,7 +21,6 @@ import csv
 import io
 import json
 import math
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +29,7 @@ from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.flows import get_step, step_position
-from stepstore_functions.logic.uploads import plan_parts, verify_upload
+from stepstore_functions.logic.uploads import open_upload, verify_upload
 from stepstore_functions.models.domain import Actor, Step, valid_name
 from stepstore_functions.models.errors import ConflictError, InvalidInputError, NotFoundError
 from stepstore_functions.models.pages import (
@@ -227,26 +226,24 @@ def _start_blob(
     part_size: int | None,
     **extra: Any,
 ) -> tuple[str, list[str], dict[str, str], int | None]:
-    part_count = plan_parts(size, etag, part_size)
-    upload_id = uuid.uuid4().hex
-    key = f"{prefix}/{upload_id}"
-    presigned = _data_blobs().presign_upload(key, part_count)
+    opened = open_upload(_data_blobs(), prefix, size, etag, part_size)
     page_store.create_upload(
         PendingBlob(
-            upload_id=upload_id,
+            upload_id=opened.upload_id,
             purpose=purpose,  # type: ignore[arg-type]
             owner=actor.user,
             flow_id=flow_id,
             step_name=step_name,
-            key=key,
+            key=opened.key,
             size=size,
             etag=etag,
-            part_count=part_count,
-            multipart_id=presigned.multipart_id,
+            part_count=opened.part_count,
+            multipart_id=opened.multipart_id,
             **extra,
         )
     )
-    return upload_id, presigned.urls, presigned.headers, part_size if part_count > 1 else None
+    ticket = opened.ticket
+    return ticket.upload_id, ticket.urls, ticket.headers, ticket.part_size
 
 
 def commit_blob(

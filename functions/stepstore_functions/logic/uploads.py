@@ -4,11 +4,14 @@ planning its parts, and verifying its bytes before any metadata points at them."
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.models.api import MAX_PARTS, MIN_PART_BYTES
 from stepstore_functions.models.errors import InvalidInputError
+from stepstore_functions.settings import get_settings
 
 MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 
@@ -31,6 +34,61 @@ def plan_parts(size: int, etag: str | None, part_size: int | None) -> int:
     if etag is not None and not etag.endswith(f"-{part_count}"):
         raise InvalidInputError(f"ETag of {part_count} parts must end in '-{part_count}'", field="etag")
     return part_count
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What the caller needs to send the bytes: where, with which headers, for how long."""
+
+    upload_id: str
+    urls: list[str]
+    part_size: int | None
+    headers: dict[str, str]
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class OpenedUpload:
+    """An upload handed out: its object key, part count (0 until a streamed one commits) and ticket."""
+
+    upload_id: str
+    key: str
+    part_count: int
+    multipart_id: str | None
+    ticket: Ticket
+
+
+def open_upload(
+    blobs: BlobStore,
+    key_prefix: str,
+    size: int | None,
+    etag: str | None,
+    part_size: int | None,
+    initial_parts: int | None = None,
+) -> OpenedUpload:
+    """Presign the upload of a new object under `key_prefix`.
+
+    Size and ETag are declared now when known; a caller that produces the bytes as it uploads
+    them declares them at commit, and asks for `initial_parts` part URLs now (more later).
+    """
+    if size is None:
+        if etag is not None:
+            raise InvalidInputError("an ETag without the size it belongs to", field="etag")
+        part_count, presign_now = 0, (initial_parts or 1) if part_size is not None else 1
+    else:
+        part_count = plan_parts(size, etag, part_size)
+        presign_now = part_count
+    upload_id = uuid.uuid4().hex
+    key = f"{key_prefix}/{upload_id}"
+    presigned = blobs.presign_upload(key, presign_now, multipart=part_size is not None)
+    ticket = Ticket(
+        upload_id=upload_id,
+        urls=presigned.urls,
+        part_size=part_size if presigned.multipart_id else None,
+        headers=presigned.headers,
+        expires_in=get_settings().presign_seconds,
+    )
+    return OpenedUpload(upload_id, key, part_count, presigned.multipart_id, ticket)
 
 
 def declared(
