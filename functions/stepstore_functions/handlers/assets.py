@@ -79,13 +79,7 @@ def start_upload(body: AssetUploadRequest) -> UploadTicket:
         body.asset_id,
         body.part_count,
     )
-    return UploadTicket(
-        upload_id=ticket.upload_id,
-        urls=ticket.urls,
-        part_size=ticket.part_size,
-        headers=ticket.headers,
-        expires_in=ticket.expires_in,
-    )
+    return UploadTicket.of(ticket)
 
 
 @router.post("/assets/uploads/<upload_id>/parts", summary="More part URLs for a streamed asset upload")

@@ -60,14 +60,7 @@ def start_fixture_upload(key_b64: str, body: FixtureUploadRequest) -> FixtureUpl
     ticket = fixtures.start_upload(
         request_actor(router), fixtures.decode_key(path_value(key_b64)), body.size, body.etag, body.part_size
     )
-    return FixtureUploadTicket(
-        upload_id=ticket.upload_id,
-        key=ticket.key,
-        urls=ticket.urls,
-        part_size=ticket.part_size,
-        headers=ticket.headers,
-        expires_in=ticket.expires_in,
-    )
+    return FixtureUploadTicket.of(ticket)
 
 
 @router.post(

@@ -64,13 +64,7 @@ def start_upload(flow_id: str, step_name: str, name: str, body: UploadRequest) -
         body.part_size,
         body.part_count,
     )
-    return UploadTicket(
-        upload_id=ticket.upload_id,
-        urls=ticket.urls,
-        part_size=ticket.part_size,
-        headers=ticket.headers,
-        expires_in=ticket.expires_in,
-    )
+    return UploadTicket.of(ticket)
 
 
 @router.post(

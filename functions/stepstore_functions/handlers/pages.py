@@ -21,21 +21,10 @@ from stepstore_functions.models.pages import (
     PageUpdate,
     PageVersionOut,
 )
-from stepstore_functions.settings import get_settings
 
 router = Router()
 STEP = "/flows/<flow_id>/steps/<step_name>"
 ELEMENT = f"{STEP}/elements/<element>"
-
-
-def _ticket(upload_id: str, urls: list[str], headers: dict[str, str], part_size: int | None) -> UploadTicket:
-    return UploadTicket(
-        upload_id=upload_id,
-        urls=urls,
-        part_size=part_size,
-        headers=headers,
-        expires_in=get_settings().presign_seconds,
-    )
 
 
 @router.get(f"{STEP}/page", summary="A step's page with the values its user set")
@@ -70,8 +59,8 @@ def update_page(flow_id: str, step_name: str, body: PageUpdate) -> PageStored:
 
 @router.post(f"{STEP}/page/uploads", summary="Start uploading a page too large to send inline")
 def start_page_upload(flow_id: str, step_name: str, body: BlobUploadRequest) -> UploadTicket:
-    return _ticket(
-        *pages.start_page_upload(
+    return UploadTicket.of(
+        pages.start_page_upload(
             request_actor(router),
             path_value(flow_id),
             path_value(step_name),
@@ -120,8 +109,8 @@ def set_value(flow_id: str, step_name: str, element: str, body: ElementValueIn) 
 def start_file_upload(
     flow_id: str, step_name: str, element: str, file_name: str, body: FileUploadRequest
 ) -> UploadTicket:
-    return _ticket(
-        *pages.start_file_upload(
+    return UploadTicket.of(
+        pages.start_file_upload(
             request_actor(router),
             path_value(flow_id),
             path_value(step_name),

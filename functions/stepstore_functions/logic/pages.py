@@ -29,7 +29,7 @@ from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.flows import get_step, step_position
-from stepstore_functions.logic.uploads import open_upload, verify_upload
+from stepstore_functions.logic.uploads import Ticket, open_upload, verify_upload
 from stepstore_functions.models.domain import Actor, Step, valid_name
 from stepstore_functions.models.errors import ConflictError, InvalidInputError, NotFoundError
 from stepstore_functions.models.pages import (
@@ -209,7 +209,7 @@ def update_page(
 
 def start_page_upload(
     actor: Actor, flow_id: str, step_name: str, size: int, etag: str, part_size: int | None
-) -> tuple[str, list[str], dict[str, str], int | None]:
+) -> Ticket:
     """Presigned URLs for a page too large to send inline."""
     get_step(actor, flow_id, step_name)
     return _start_blob(actor, flow_id, step_name, "page", f"pages/{actor.user}", size, etag, part_size)
@@ -225,7 +225,7 @@ def _start_blob(
     etag: str,
     part_size: int | None,
     **extra: Any,
-) -> tuple[str, list[str], dict[str, str], int | None]:
+) -> Ticket:
     opened = open_upload(_data_blobs(), prefix, size, etag, part_size)
     page_store.create_upload(
         PendingBlob(
@@ -242,8 +242,7 @@ def _start_blob(
             **extra,
         )
     )
-    ticket = opened.ticket
-    return ticket.upload_id, ticket.urls, ticket.headers, ticket.part_size
+    return opened.ticket
 
 
 def commit_blob(
@@ -528,7 +527,7 @@ def start_file_upload(
     size: int,
     etag: str,
     part_size: int | None,
-) -> tuple[str, list[str], dict[str, str], int | None]:
+) -> Ticket:
     """Presigned URLs for a file the user gives a DataSource."""
     get_step(actor, flow_id, step_name)
     head = find_head(_heads(actor, flow_id, step_name), key, step_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +111,11 @@ class UploadTicket(ApiModel):
     part_size: int | None
     headers: dict[str, str] = Field(description="Headers the PUT to each URL must carry.")
     expires_in: int
+
+    @classmethod
+    def of(cls, ticket: object) -> Self:
+        """From the logic's ticket (any object with these attributes)."""
+        return cls.model_validate(ticket, from_attributes=True)
 
 
 class UploadedPart(ApiModel):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
-from stepstore_functions.models.api import MAX_PARTS, MIN_PART_BYTES, ApiModel
+from stepstore_functions.models.api import MAX_PARTS, MIN_PART_BYTES, ApiModel, UploadTicket
 
 
 class FixtureOut(ApiModel):
@@ -43,13 +43,8 @@ class FixtureUploadRequest(ApiModel):
     part_size: int | None = Field(default=None, ge=MIN_PART_BYTES)
 
 
-class FixtureUploadTicket(ApiModel):
-    upload_id: str
+class FixtureUploadTicket(UploadTicket):
     key: str
-    urls: list[str]
-    part_size: int | None
-    headers: dict[str, str]
-    expires_in: int
 
 
 class FixturePart(ApiModel):
