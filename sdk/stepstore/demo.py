@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from importlib import resources
 from typing import TextIO
@@ -55,20 +54,13 @@ def build_flow() -> Flow:
 def run_demo(out: TextIO = sys.stdout) -> FlowRun:
     """Start a local stack in this process, run the demo flow as a new user, print what it left."""
     from stepstore.local import LocalStack
+    from stepstore.local.environment import environment
 
     with LocalStack() as stack:
         token = stack.create_user("demo")
-        saved = {k: os.environ.get(k) for k in ("STEPSTORE_API_URL", "STEPSTORE_TOKEN")}
-        os.environ.update(STEPSTORE_API_URL=stack.api_url, STEPSTORE_TOKEN=token)
-        try:
+        with environment({"STEPSTORE_API_URL": stack.api_url, "STEPSTORE_TOKEN": token}):
             run = build_flow().run()
             report(run, out)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     return run
 
 

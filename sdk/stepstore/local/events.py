@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from typing import Any
 
 import boto3
 
+from stepstore.local.environment import EnvironmentPatch
 from stepstore.local.gateway import LocalFunction
 
 logger = logging.getLogger("stepstore.local.events")
@@ -90,7 +90,7 @@ class LocalEvents:
         self._delivered_changed = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._saved_env: dict[str, str | None] = {}
+        self._environment = EnvironmentPatch()
         self._cleanup: list[Callable[[], None]] = []
 
     def __enter__(self) -> LocalEvents:
@@ -114,7 +114,9 @@ class LocalEvents:
         from stepstore_functions.resources import FIXTURE_PREFIX, FIXTURES_BUCKET, TABLES, Deployment
 
         if self.trigger_token:
-            self._set_env({"STEPSTORE_API_URL": self.stack.api_url, "STEPSTORE_TOKEN": self.trigger_token})
+            self._environment.set(
+                {"STEPSTORE_API_URL": self.stack.api_url, "STEPSTORE_TOKEN": self.trigger_token}
+            )
         self._stop.clear()
         sqs, events, s3 = self._client("sqs"), self._client("events"), self._client("s3")
         bus = event_bus_name(STAGE)
@@ -171,11 +173,6 @@ class LocalEvents:
         self._spawn("recorder", self._poll_queue, sqs, url, self._record)
         return self
 
-    def _set_env(self, env: dict[str, str]) -> None:
-        for key, value in env.items():
-            self._saved_env.setdefault(key, os.environ.get(key))
-            os.environ[key] = value
-
     def _queue(self, sqs: Any, name: str) -> tuple[str, str]:
         url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
         sqs.purge_queue(QueueUrl=url)  # a queue left by an earlier start holds nothing for us
@@ -210,12 +207,7 @@ class LocalEvents:
             except Exception:  # the stack may already be gone
                 logger.debug("cleanup failed", exc_info=True)
         self._cleanup.clear()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env.clear()
+        self._environment.restore()
 
     # Delivery
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from typing import Any
 
 import boto3
 import requests
 
+from stepstore.local.environment import EnvironmentPatch
 from stepstore.local.gateway import Gateway, GatewayServer, LocalFunction, serve
 
 REGION = "us-east-1"
@@ -55,7 +55,7 @@ class LocalStack:
         self.admin_token = ""
         self._moto: Any = None
         self._server: GatewayServer | None = None
-        self._saved_env: dict[str, str | None] = {}
+        self._environment = EnvironmentPatch()
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -88,7 +88,7 @@ class LocalStack:
         }
         if self.quiet:
             env.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
-        self._set_env(env)
+        self._environment.set(env)
         try:
             self._provision()
             self._start_api()
@@ -96,11 +96,6 @@ class LocalStack:
             self.stop()
             raise
         return self
-
-    def _set_env(self, env: dict[str, str]) -> None:
-        for key, value in env.items():
-            self._saved_env.setdefault(key, os.environ.get(key))
-            os.environ[key] = value
 
     def _provision(self) -> None:
         from stepstore_functions.resources import BUCKETS, TABLES, Deployment
@@ -189,9 +184,4 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env.clear()
+        self._environment.restore()
