@@ -169,4 +169,9 @@ def _error(method: str, path: str, status: int, reason: str | None, data: bytes)
         payload = {}
     message = payload.get("message") or reason or "request failed"
     kind = _ERRORS_BY_STATUS.get(status, ServiceError)
-    return kind(f"{message} ({method} {path}: {status})", status=status, field=payload.get("field"))
+    return kind(
+        f"{message} ({method} {path}: {status})",
+        status=status,
+        field=payload.get("field"),
+        code=payload.get("error"),
+    )

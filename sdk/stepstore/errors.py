@@ -6,10 +6,13 @@ from __future__ import annotations
 class StepStoreError(Exception):
     """Base of every StepStore error."""
 
-    def __init__(self, message: str, *, status: int | None = None, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, field: str | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.field = field
+        self.code = code  # the API's error kind, e.g. "not_found" or "pending_input"
 
 
 class NotFoundError(StepStoreError, ValueError):

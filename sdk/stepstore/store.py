@@ -14,6 +14,8 @@ from stepstore.store_assets import AssetMethods
 from stepstore.store_connections import ConnectionMethods
 from stepstore.store_pages import PageMethods
 
+# The API's answer for an input that is a DataSource file not parsed yet (see get_input).
+PENDING_INPUT = "pending_input"
 # JSON values up to this size are stored inline with their pointer; anything larger goes to S3.
 MAX_INLINE_BYTES = 64 * 1024
 
@@ -102,9 +104,9 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
             path = f"{self._step_path(step_name)}/outputs/{segment(name)}"
         try:
             return self._load(self._api.get(path))
-        except NotFoundError:
-            # A DataSource upload whose action a front end ran is on the in-link too: parsed on first read.
-            if step_name is not None or not self._parse_pending_data_source(name):
+        except NotFoundError as missing:
+            # A DataSource file whose action a front end ran is on the in-link too, parsed on first read.
+            if missing.code != PENDING_INPUT or not self._parse_pending_data_source(name):
                 raise
         return self._load(self._api.get(path))
 
@@ -112,8 +114,8 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
         """True when `name` is on this step's in-link."""
         try:
             self._api.get(f"{self._step_path()}/inputs/{segment(name)}")
-        except NotFoundError:
-            return self._pending_data_source(name) is not None
+        except NotFoundError as missing:
+            return missing.code == PENDING_INPUT  # a DataSource file not parsed yet is on the in-link
         return True
 
     def list_inputs(self) -> dict[str, str]:

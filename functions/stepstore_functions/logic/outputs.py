@@ -20,7 +20,7 @@ from stepstore_functions.models.domain import (
     PendingUpload,
     valid_name,
 )
-from stepstore_functions.models.errors import InvalidInputError, NotFoundError
+from stepstore_functions.models.errors import InvalidInputError, NotFoundError, PendingInputError
 from stepstore_functions.models.pages import parsed_output_names
 from stepstore_functions.settings import get_settings
 
@@ -242,7 +242,7 @@ def read_input(actor: Actor, flow_id: str, step_name: str, name: str) -> Readabl
         # parsed yet (the API does not import pandas): it is the latest producer, so the SDK parses it.
         action = page_store.get_action(actor.user, flow_id, previous)
         if action is not None and name in parsed_output_names(action.data_sources):
-            raise NotFoundError(
+            raise PendingInputError(
                 f"input {name!r} of step {step_name!r} is a DataSource file on step {previous!r} "
                 "that is not parsed yet"
             )

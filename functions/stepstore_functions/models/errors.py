@@ -15,6 +15,13 @@ class NotFoundError(DomainError):
     kind = "not_found"
 
 
+class PendingInputError(NotFoundError):
+    """The input is a DataSource file that its step's action took but nothing has parsed yet; the SDK
+    (which has pandas, unlike the API) parses it and reads again."""
+
+    kind = "pending_input"
+
+
 class ConflictError(DomainError):
     status_code = 409
     kind = "conflict"
