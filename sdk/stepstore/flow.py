@@ -73,7 +73,7 @@ class Flow:
         # Open every step first, so the flow's status lists the steps still to come as pending.
         stores = [StoreInterface(flow_id, user=user, step_name=name) for name, _ in self.steps]
         for store, (name, function) in zip(stores, self.steps, strict=True):
-            if store._step.status is StepStatus.COMPLETED:
+            if store.step_state.status is StepStatus.COMPLETED:
                 continue  # resuming: this step already ran
             store.set_step_status(StepStatus.RUNNING)
             try:

@@ -137,6 +137,11 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
 
     # Flow and progress
 
+    @property
+    def step_state(self) -> StepState:
+        """This step as of its last change through this StoreInterface: position, status, progress."""
+        return self._step
+
     def get_previous_step_name(self) -> str | None:
         """The step before this one in the flow, or None for the first."""
         return self._step.previous_step
