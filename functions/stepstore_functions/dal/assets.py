@@ -32,11 +32,17 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from stepstore_functions.dal.clients import client
-from stepstore_functions.dal.tables import lost_a_race, on_metadata_table, transaction, utcnow
+from stepstore_functions.dal.tables import (
+    ByGsi1,
+    ByGsi2,
+    _MetadataModel,
+    lost_a_race,
+    on_metadata_table,
+    transaction,
+    utcnow,
+)
 from stepstore_functions.models.assets import (
     AssetDraft,
     AssetFormat,
@@ -52,32 +58,12 @@ _SAVE_ATTEMPTS = 12
 HEAD = "HEAD"
 
 
-class _ByOwner(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
-class _ByName(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "gsi2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
-
-
-class _VersionFields(Model):
+class _VersionFields(_MetadataModel):
     """Attributes a head and a version share (not a table item by itself)."""
 
-    class Meta:
-        table_name = "metadata"
+    class Meta(_MetadataModel.Meta):
+        pass
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     asset_id = UnicodeAttribute()
     owner = UnicodeAttribute()
     version = NumberAttribute()
@@ -116,31 +102,27 @@ class AssetHeadItem(_VersionFields):
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
-    by_owner = _ByOwner()
-    by_name = _ByName()
+    by_owner = ByGsi1()
+    by_name = ByGsi2()
 
 
 @on_metadata_table
-class AssetLabelItem(Model):
+class AssetLabelItem(_MetadataModel):
     """pk=ASSETLABEL#<owner>#<type>#<label>, sk=LABEL: which asset holds this label and type."""
 
-    class Meta:
-        table_name = "metadata"
+    class Meta(_MetadataModel.Meta):
+        pass
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     asset_id = UnicodeAttribute()
 
 
 @on_metadata_table
-class AssetShareItem(Model):
+class AssetShareItem(_MetadataModel):
     """pk=ASSET#<id>, sk=SHARE#<grantee>; gsi1 lists what is shared with a grantee."""
 
-    class Meta:
-        table_name = "metadata"
+    class Meta(_MetadataModel.Meta):
+        pass
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     asset_id = UnicodeAttribute()
     owner = UnicodeAttribute()
     grantee = UnicodeAttribute()
@@ -149,18 +131,16 @@ class AssetShareItem(Model):
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
-    shared_with = _ByOwner()
+    shared_with = ByGsi1()
 
 
 @on_metadata_table
-class AssetUploadItem(Model):
+class AssetUploadItem(_MetadataModel):
     """pk=ASSETUPLOAD#<id>, sk=UPLOAD: a save handed presigned URLs but not committed; expires by TTL."""
 
-    class Meta:
-        table_name = "metadata"
+    class Meta(_MetadataModel.Meta):
+        pass
 
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     owner = UnicodeAttribute()
     draft = JSONAttribute()
     key = UnicodeAttribute()

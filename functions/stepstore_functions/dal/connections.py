@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from stepstore_functions.dal.tables import (
+    ByGsi1,
+    ByGsi2,
     _MetadataModel,
     is_condition_failure,
     on_metadata_table,
@@ -23,24 +24,6 @@ from stepstore_functions.models.connections import Connection, ConnectionKind
 from stepstore_functions.models.errors import ConflictError
 
 SHARE_PREFIX = "SHARE#"
-
-
-class _ByGsi1(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
-class _ByGsi2(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "gsi2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
 
 
 @on_metadata_table
@@ -61,8 +44,8 @@ class ConnectionItem(_MetadataModel):
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute()
     gsi2sk = UnicodeAttribute()
-    by_owner = _ByGsi1()
-    by_id = _ByGsi2()
+    by_owner = ByGsi1()
+    by_id = ByGsi2()
 
 
 @on_metadata_table
@@ -79,7 +62,7 @@ class ConnectionShareItem(_MetadataModel):
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
-    by_grantee = _ByGsi1()
+    by_grantee = ByGsi1()
 
 
 def connection_pk(owner: str, name: str) -> str:

@@ -24,13 +24,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class _Gsi1(GlobalSecondaryIndex):
+# The metadata table's two overloaded indexes (resources.METADATA_TABLE); item shapes that are
+# found through one declare it as an attribute.
+class ByGsi1(GlobalSecondaryIndex):
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ByGsi2(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
 
 
 class _MetadataModel(Model):
@@ -77,7 +88,7 @@ class FlowItem(_MetadataModel):
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
-    by_owner = _Gsi1()
+    by_owner = ByGsi1()
 
 
 class StepItem(_MetadataModel):
