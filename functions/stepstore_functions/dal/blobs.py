@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from stepstore_functions.dal.clients import client
 from stepstore_functions.resources import COMMITTED_TAG, STAGING_TAG
+from stepstore_functions.settings import get_settings
 
 STAGING_TAGGING = f"{quote(STAGING_TAG[0])}={quote(STAGING_TAG[1])}"
 
@@ -36,6 +37,11 @@ class BlobStore:
         self.bucket = bucket
         self.presign_seconds = presign_seconds
         self._s3 = s3  # injected in tests; otherwise the process-wide client
+
+    @classmethod
+    def of(cls, bucket: str) -> BlobStore:
+        """The store for one of this deployment's buckets, presigning for the configured lifetime."""
+        return cls(bucket, get_settings().presign_seconds)
 
     @property
     def s3(self) -> Any:

@@ -36,8 +36,7 @@ class ReadableAsset:
 
 
 def _asset_blobs() -> BlobStore:
-    settings = get_settings()
-    return BlobStore(settings.assets_bucket, settings.presign_seconds)
+    return BlobStore.of(get_settings().assets_bucket)
 
 
 def _readable(record: AssetVersion) -> ReadableAsset:

@@ -49,8 +49,7 @@ class FixtureTicket:
 
 
 def _fixture_blobs() -> BlobStore:
-    settings = get_settings()
-    return BlobStore(settings.fixtures_bucket, settings.presign_seconds)
+    return BlobStore.of(get_settings().fixtures_bucket)
 
 
 def check_relative_path(field: str, value: str) -> str:

@@ -55,8 +55,7 @@ class ReadableOutput:
 
 
 def _data_blobs() -> BlobStore:
-    settings = get_settings()
-    return BlobStore(settings.data_bucket, settings.presign_seconds)
+    return BlobStore.of(get_settings().data_bucket)
 
 
 def save_inline(

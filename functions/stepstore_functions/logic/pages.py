@@ -53,8 +53,7 @@ _MAX_LISTED_OPTIONS = 20
 
 
 def _data_blobs() -> BlobStore:
-    settings = get_settings()
-    return BlobStore(settings.data_bucket, settings.presign_seconds)
+    return BlobStore.of(get_settings().data_bucket)
 
 
 def element_key(head: dict[str, Any]) -> str:
