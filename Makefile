@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # jsii (under aws-cdk-lib) warns loudly on every run about the machine's Node version; the app is unaffected.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install demo test test-fast lint format typecheck openapi synth bench clean
+.PHONY: install demo test test-fast lint format typecheck openapi synth bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,5 +55,17 @@ synth: $(STAMP) node_modules/.installed
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# Mutation testing (cosmic-ray) of one core module against the tests that exercise it, e.g.
+# `make mutation MODULE=uploads`; without MODULE, all of them one after another. Minutes per module,
+# one worker; results in .mutation/ (not in git). Not part of `make test`. See TESTING.md.
+MODULE ?=
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[mutation]'
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python -m mutation.run $(MODULE)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info cdk.out node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .mutation build *.egg-info cdk.out node_modules

@@ -1,0 +1,1 @@
+"""Mutation testing of the core modules (`make mutation MODULE=...`); see TESTING.md."""
