@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import io
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -157,3 +159,100 @@ frames = st.lists(
 @given(frames)
 def test_any_frame_of_these_dtypes_round_trips(frame):
     pd.testing.assert_frame_equal(round_trip(frame)[1], frame)
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 7
+
+
+class Counted(int):
+    """An int subclass that is not a bool or an enum."""
+
+
+@pytest.mark.parametrize("value", [Level.HIGH, Counted(7), np.int32(7), np.uint8(7)])
+def test_an_int_subclass_comes_back_as_a_plain_int(value):
+    encoded, back = round_trip(value)
+    assert (encoded.kind, encoded.format, encoded.payload) == ("int", "json", b"7")
+    assert back == 7 and type(back) is int
+
+
+@pytest.mark.parametrize("value", [Fraction(1, 4), np.float32(0.25), np.float16(0.25)])
+def test_any_real_number_comes_back_as_a_float(value):
+    encoded, back = round_trip(value)
+    assert (encoded.kind, encoded.payload) == ("float", b"0.25")
+    assert back == 0.25 and type(back) is float
+
+
+def test_a_float_stored_as_a_whole_number_comes_back_a_float():
+    back = formats.decode("float", "json", b"3")
+    assert back == 3.0 and type(back) is float
+    assert type(formats.decode("int", "json", b"3")) is int
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_bools_stay_bools(value):
+    encoded, back = round_trip(bool(value) if isinstance(value, np.bool_) else value)
+    assert encoded.kind == "bool"
+    assert back is bool(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ({"level": Level.LOW}, r"data\['level'\] is a Level, not a plain int"),
+        ({"n": [1, Counted(2)]}, r"data\['n'\]\[1\] is a Counted, not a plain int"),
+        ({"deep": {"x": [{"y": (1,)}]}}, r"data\['deep'\]\['x'\]\[0\]\['y'\] holds a builtins.tuple"),
+        ({"k": {2: "v"}}, r"data\['k'\] has key 2 of type int"),
+    ],
+)
+def test_a_dict_that_json_would_change_is_refused_saying_where(value, says):
+    with pytest.raises(InvalidInputError, match=says):
+        formats.encode(value)
+
+
+def test_a_dict_of_every_json_type_is_kept_exactly():
+    value = {"s": "x", "i": -3, "f": 0.5, "b": False, "n": None, "l": [True, [1], {}], "d": {"e": {}}}
+    encoded, back = round_trip(value)
+    assert encoded.kind == "dict" and back == value
+    assert type(back["b"]) is bool and type(back["i"]) is int
+
+
+@pytest.mark.parametrize("stored", ["xml", "pickle", "", "JSON", "Parquet"])
+def test_an_unknown_stored_format_is_an_error_naming_it(stored):
+    with pytest.raises(InvalidInputError, match=f"unknown stored format {stored!r} for a dict"):
+        formats.decode("dict", stored, b"{}")
+
+
+def test_raw_bytes_come_back_as_a_fresh_buffer_at_the_start():
+    back = formats.decode("bytes", "raw", b"abc")
+    assert isinstance(back, io.BytesIO) and back.read() == b"abc"
+
+
+def test_an_empty_frame_keeps_its_columns_and_dtypes():
+    frame = pd.DataFrame({"a": pd.Series([], dtype="int64"), "b": pd.Series([], dtype="object")})
+    pd.testing.assert_frame_equal(round_trip(frame)[1], frame)
+
+
+def test_a_series_with_a_name_json_cannot_keep_is_refused():
+    with pytest.raises(InvalidInputError, match=r"data.name holds a builtins.tuple"):
+        formats.encode(pd.Series([1], name=("a", 1)))
+
+
+def test_a_series_named_like_the_placeholder_column_keeps_its_name():
+    for name in ("__series__", "", "values"):
+        series = pd.Series([1, 2], name=name)
+        pd.testing.assert_series_equal(round_trip(series)[1], series)
+
+
+def test_values_that_need_no_pandas_never_import_it():
+    # Without pandas imported, nothing can be a DataFrame: encoding a dict must not import it.
+    import subprocess
+    import sys
+
+    code = (
+        "import io, sys; from stepstore import formats; formats.encode({'a': 1}); "
+        "formats.encode(io.BytesIO(b'x')); formats.encode(2.5); print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
