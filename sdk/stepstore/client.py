@@ -55,7 +55,11 @@ def segment(name: str) -> str:
 def new_session(pool_size: int = 16) -> requests.Session:
     """A requests session for the data path (presigned S3 URLs): pooled, no retries of its own."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    adapter = HTTPAdapter(
+        pool_connections=4,
+        pool_maxsize=pool_size,
+        max_retries=0,  # the transfer module retries each part itself, counted and with backoff
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

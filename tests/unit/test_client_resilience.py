@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from stepstore import StoreInterface
 from stepstore import client as client_module
@@ -355,3 +356,98 @@ def test_requests_go_through_the_proxy_the_environment_names(server, monkeypatch
     server.answer(ok({"via": "direct"}))
     assert ApiClient(server.url, "sst_t").get("/me") == {"via": "direct"}
     assert server.received[1].path == "/me"
+
+
+def test_the_data_path_session_hides_no_retries_of_its_own(server):
+    # Presigned S3 transfers count their own attempts; the session must not silently add more.
+    server.answer(DROP, ok({"late": True}))
+    with pytest.raises(requests.ConnectionError):
+        client_module.new_session().put(f"{server.url}/bucket/key", data=b"part", timeout=10)
+    assert server.methods == ["PUT"]
+
+
+@pytest.fixture
+def tls_server(server, tmp_path) -> Iterator[tuple[str, str]]:
+    """An HTTPS server whose certificate only a private CA file vouches for: (url, CA file)."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    localhost = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stepstore test CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(localhost, critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "ca.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    plain = socket.create_server(("127.0.0.1", 0))
+    port = plain.getsockname()[1]
+    stop = threading.Event()
+
+    def relay() -> None:
+        # Terminate TLS here and pass each request on to the scripted plain-HTTP server.
+        import http.client
+
+        plain.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                raw, _ = plain.accept()
+            except TimeoutError:
+                continue
+            try:
+                with context.wrap_socket(raw, server_side=True) as tls:
+                    request = tls.recv(65536)
+                    upstream = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
+                    line = request.split(b"\r\n", 1)[0].decode().split()
+                    upstream.request(line[0], line[1])
+                    answer = upstream.getresponse()
+                    body = answer.read()
+                    tls.sendall(
+                        f"HTTP/1.1 {answer.status} {answer.reason}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                        + body
+                    )
+            except (ssl.SSLError, OSError):
+                continue
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{port}", str(cert_file)
+    stop.set()
+    thread.join(timeout=5)
+    plain.close()
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_private_ca_named_by_the_environment_is_trusted(server, tls_server, waits, monkeypatch, variable):
+    url, ca_file = tls_server
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ServiceError, match="cannot reach StepStore"):
+        ApiClient(url, "sst_t").get("/me")  # the certificate is not one the system trusts
+    monkeypatch.setenv(variable, ca_file)
+    server.answer(ok({"user": "alice"}))
+    assert ApiClient(url, "sst_t").get("/me") == {"user": "alice"}
