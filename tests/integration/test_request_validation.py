@@ -137,6 +137,7 @@ def test_a_part_is_at_least_5_mib(api, step):
 def test_part_urls_asked_for_at_the_start_number_1_to_10000(api, step):
     upload = start(api, step)
     assert len(upload(part_size=PART, part_count=1)["urls"]) == 1
+    assert len(upload(part_size=PART)["urls"]) == 1  # a streamed upload asks for one unless it says more
     assert len(upload(part_count=10_000)["urls"]) == 1  # a single PUT needs one URL whatever is asked
     assert len(upload(part_size=PART, part_count=3)["urls"]) == 3
     assert refused(upload, part_size=PART, part_count=0).field == "part_count"

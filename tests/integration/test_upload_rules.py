@@ -99,6 +99,7 @@ def test_a_commit_must_name_parts_1_to_n_and_may_then_try_again(api, uploads, fl
     wrong = [(n, etags.get(n, etags[1])) for n in numbers]
     with pytest.raises(InvalidInputError, match="expected parts 1 to 2") as caught:
         api.post(f"{uploads}/{ticket['upload_id']}/commit", commit_body(wrong))
+    assert f"got {len(numbers)} numbered {sorted(numbers)[:3]}" in str(caught.value)
     assert caught.value.field in ("parts", "parts.0.part_number")
     # Nothing was spent: the right parts still commit.
     api.post(f"{uploads}/{ticket['upload_id']}/commit", commit_body(parts))

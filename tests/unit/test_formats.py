@@ -256,3 +256,41 @@ def test_values_that_need_no_pandas_never_import_it():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_inline_value_is_its_json_text():
+    assert formats.encode({"a": [1, 2]}).json_text == '{"a":[1,2]}'
+    assert formats.encode("é").json_text == '"\\u00e9"'
+
+
+def test_plain_bytes_get_a_hint_to_wrap_them_and_other_types_do_not():
+    for raw in (b"raw", bytearray(b"raw")):
+        with pytest.raises(InvalidInputError, match=r"\(wrap bytes in io.BytesIO\)"):
+            formats.encode(raw)
+    with pytest.raises(InvalidInputError) as caught:
+        formats.encode([1])
+    assert "wrap bytes" not in str(caught.value)
+
+
+def test_the_first_bad_column_name_is_the_one_named():
+    with pytest.raises(InvalidInputError, match=r"got 0 \(int\)"):
+        formats.encode(pd.DataFrame([[1, 2, 3]], columns=[0, "ok", 1.5]))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [pd.DataFrame({"mixed": [1, "a", 2.5]}), pd.Series([1, "a", 2.5], name="mixed")],
+    ids=["frame", "series"],
+)
+def test_values_parquet_cannot_hold_are_refused_as_input_errors(value):
+    with pytest.raises(InvalidInputError, match="cannot store data as Parquet"):
+        formats.encode(value)
+
+
+def test_a_stored_series_is_a_parquet_column_named_like_the_series():
+    # Other readers of the object (pandas, Athena) see the Series' name as the column's.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    encoded = formats.encode(pd.Series([1.5, 2.5], name="score"))
+    assert pq.read_table(pa.BufferReader(encoded.payload)).column_names == ["score"]
