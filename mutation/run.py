@@ -47,6 +47,7 @@ MODULES: dict[str, Module] = {
             "tests/unit/test_upload_planning.py",
             "tests/integration/test_upload_rules.py",
             "tests/integration/test_uploads.py",
+            "tests/integration/test_request_validation.py",
         ),
     ),
     "client": Module(

@@ -91,7 +91,7 @@ def test_parts_may_be_listed_in_any_order(api, uploads, flow_id):
 
 
 @pytest.mark.parametrize(
-    "numbers", [[1], [2], [1, 3], [1, 2, 3], [1, 1]], ids=lambda n: "parts " + ",".join(map(str, n))
+    "numbers", [[1], [2], [1, 3], [1, 2, 3, 4], [1, 1]], ids=lambda n: "parts " + ",".join(map(str, n))
 )
 def test_a_commit_must_name_parts_1_to_n_and_may_then_try_again(api, uploads, flow_id, numbers):
     ticket, parts = start_two_parts(api, uploads)
