@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # jsii (under aws-cdk-lib) warns loudly on every run about the machine's Node version; the app is unaffected.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install demo test test-fast lint format typecheck openapi synth bench mutation clean
+.PHONY: install demo test test-fast lint format typecheck openapi role-policies lock bundle synth bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,25 @@ typecheck: $(STAMP)
 # Regenerate the checked-in OpenAPI document from the routes (a test fails when it is stale).
 openapi: $(STAMP)
 	$(BIN)/python -m stepstore_functions.handlers.api > functions/stepstore_functions/openapi.json
+
+# Regenerate each function's IAM statements from the synthesized template, for the local stack's
+# IAM-enforced runs (tests/infra/test_role_policies.py fails when the checked-in file is stale).
+role-policies: $(STAMP)
+	$(BIN)/python -m infra.role_policies
+
+# Pin the Lambda functions' own dependencies (functions/requirements.in) with hashes, for the Lambda
+# runtime's CPython on arm64; what the runtime (botocore and its dependencies) provides is left out.
+LAMBDA_PYTHON := $(shell sed -n 's/^PYTHON_VERSION = "\(.*\)"/\1/p' infra/constants.py)
+lock: $(STAMP)
+	$(BIN)/uv pip compile functions/requirements.in --generate-hashes --no-header \
+		--python-version $(LAMBDA_PYTHON) --python-platform aarch64-manylinux2014 \
+		--no-emit-package botocore --no-emit-package jmespath --no-emit-package python-dateutil \
+		--no-emit-package six -o functions/requirements.lock
+
+# Build the arm64 Lambda bundle from the lock file (no Docker) and check it: imports, platform, layer
+# overlap, size. CI runs it before the tests.
+bundle: $(STAMP)
+	$(BIN)/python -m infra.bundle build/lambda-bundle
 
 # The CDK CLI pinned in package.json; only `make synth` needs it (the infra tests synthesize in Python).
 node_modules/.installed: package.json package-lock.json

@@ -1,8 +1,9 @@
 """The CDK app: `cdk synth` (cdk.json runs `python -m infra.app`), or `python infra/app.py`.
 
 Context (``-c key=value``):
-    stage                     deployment stage, in every resource name (default: dev)
-    retain_data               "false" deletes tables, buckets and logs with the stack (default: true)
+    stage                     deployment stage, in every resource name (default: dev); its settings
+                              are infra/stages/<stage>.json (dev.json for a stage without its own)
+    retain_data               "false"/"true" overrides the stage file's retain_data
     powertools_layer_version  the public Powertools layer version (default: constants)
     nag                       "false" skips cdk-nag's AwsSolutions checks (default: run them)
 """
@@ -23,6 +24,7 @@ from aws_cdk import App, Environment
 
 from infra.constants import DEFAULT_STAGE, FEATURE_FLAGS, POWERTOOLS_LAYER_VERSION, stack_id
 from infra.nag import add_checks
+from infra.settings import load_settings
 from infra.stack import StepStoreStack
 
 
@@ -44,11 +46,13 @@ def build(
     stage = str(app.node.try_get_context("stage") or DEFAULT_STAGE)
     account = account or os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = region or os.environ.get("CDK_DEFAULT_REGION")
+    settings = load_settings(stage)
+    settings = settings.model_copy(update={"retain_data": _flag(app, "retain_data", settings.retain_data)})
     stack = StepStoreStack(
         app,
         stack_id(stage),
         stage=stage,
-        retain_data=_flag(app, "retain_data", True),
+        settings=settings,
         powertools_layer_version=int(
             app.node.try_get_context("powertools_layer_version") or POWERTOOLS_LAYER_VERSION
         ),

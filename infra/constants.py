@@ -28,26 +28,24 @@ DEFAULT_STAGE = "dev"
 
 # Lambda
 PYTHON_VERSION = "3.14"
-# The public Powertools for AWS Lambda (Python) v3 layer, per region (-c powertools_layer_version=N).
+# The public Powertools for AWS Lambda (Python) v3 layer (-c powertools_layer_version=N). Commercial
+# regions publish it from one account; GovCloud and China from their own (per region).
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_ACCOUNTS = {
+    "us-gov-east-1": "165087284144",
+    "us-gov-west-1": "165093116878",
+    "cn-north-1": "498634801083",
+}
 POWERTOOLS_LAYER_VERSION = 38
-LOG_RETENTION_DAYS = 30
-# What the functions need beyond the runtime (boto3, botocore) and the Powertools layer, bundled
-# with the code at synth time: pynamodb without its dependencies (only botocore, which the runtime
-# has), and requests and pydantic with theirs (pydantic is in the layer too; bundling it means the
-# models do not depend on what a given layer version ships).
-BUNDLED_WITHOUT_DEPENDENCIES = ("pynamodb>=6.0,<7",)
-BUNDLED_WITH_DEPENDENCIES = ("requests>=2.31,<3", "pydantic>=2.6,<3")
+# The Powertools release that layer version carries; the `api` extra pins the same one, so the tests run
+# what the layer runs (tests/infra/test_bundle.py). Move the two together.
+POWERTOOLS_VERSION_IN_LAYER = "3.37.0"
+# What the functions need beyond the runtime and the layer is pinned with hashes in
+# functions/requirements.lock (`make lock`), installed by infra/bundle.py.
 
-# API Gateway
-THROTTLE_RATE_LIMIT = 100  # requests per second, per stage
-THROTTLE_BURST_LIMIT = 200
+# API Gateway (throttling, origins, memory, retention and alarm thresholds are stage settings:
+# infra/settings.py and infra/stages/<stage>.json)
 AUTHORIZER_CACHE_SECONDS = 300  # as the local gateway caches
-
-# Alarms
-API_5XX_RATE_PERCENT = 1.0
-API_P99_LATENCY_MS = 3000
-STREAM_ITERATOR_AGE_MS = 60_000
 
 
 def name(stage: str, what: str) -> str:

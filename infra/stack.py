@@ -13,6 +13,7 @@ from infra.components.functions import Functions
 from infra.components.monitoring import Monitoring
 from infra.components.tables import Tables
 from infra.constants import POWERTOOLS_LAYER_VERSION, Outputs
+from infra.settings import StageSettings
 from stepstore_functions.handlers.api import PUBLIC_ROUTES
 from stepstore_functions.resources import PROJECT
 
@@ -22,8 +23,8 @@ class StepStoreStack(Stack):
 
     Args:
         stage: the deployment stage; it is in every resource name, so stages share an account.
-        retain_data: keep tables, buckets and log groups when the stack is deleted (default True;
-            pass False for throwaway stages).
+        settings: the stage's settings (infra/stages/<stage>.json): throttling, memory, log retention,
+            alarm thresholds, allowed origins, whether data is retained.
         powertools_layer_version: the version of the public Powertools layer to use.
     """
 
@@ -33,18 +34,27 @@ class StepStoreStack(Stack):
         construct_id: str,
         *,
         stage: str,
-        retain_data: bool = True,
+        settings: StageSettings | None = None,
         powertools_layer_version: int = POWERTOOLS_LAYER_VERSION,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, description=f"StepStore ({stage})", **kwargs)
         self.stage = stage
-        removal = RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY
+        self.settings = settings = settings or StageSettings()
+        removal = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
         Tags.of(self).add("project", PROJECT)
         Tags.of(self).add("stepstore-stage", stage)
 
         self.tables = Tables(self, "Tables", stage=stage, removal_policy=removal)
-        self.buckets = Buckets(self, "Buckets", stage=stage, account=self.account, removal_policy=removal)
+        self.buckets = Buckets(
+            self,
+            "Buckets",
+            stage=stage,
+            account=self.account,
+            region=self.region,
+            allowed_origins=settings.allowed_origins,
+            removal_policy=removal,
+        )
         self.connections = Connections(self, "Connections", stage=stage)
         self.functions = Functions(
             self,
@@ -55,6 +65,7 @@ class StepStoreStack(Stack):
             buckets=self.buckets.by_name,
             connections=self.connections,
             powertools_layer_version=powertools_layer_version,
+            settings=settings,
             removal_policy=removal,
         )
         self.api = Api(
@@ -64,6 +75,7 @@ class StepStoreStack(Stack):
             handler=self.functions.api,
             authorizer_function=self.functions.authorizer,
             public_routes=PUBLIC_ROUTES,
+            settings=settings,
             removal_policy=removal,
         )
         # Event-driven flows call the API like any flow.
@@ -88,6 +100,9 @@ class StepStoreStack(Stack):
             tables=self.tables.all,
             buckets=self.buckets.all,
             dead_letters=self.events.dead_letters,
+            thresholds=settings.alarms,
+            authorizer=self.functions.authorizer,
+            runbook_url=settings.runbook_url,
         )
         self._outputs()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,11 +16,27 @@ class Caller:
     token: str
 
 
+def _role_policies() -> dict | None:
+    """The template's role policies, less one statement when STEPSTORE_LOCAL_IAM_DROP=<function>:<index>
+    names one (python -m tests.iam_proof runs the suite that way, once per statement)."""
+    drop = os.environ.get("STEPSTORE_LOCAL_IAM_DROP")
+    if not drop:
+        return None
+    from stepstore.local.iam import template_policies
+
+    function, index = drop.rsplit(":", 1)
+    policies = template_policies()
+    del policies[function][int(index)]
+    return policies
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[object]:
     from stepstore.local import LocalStack
 
-    with LocalStack() as running:
+    # IAM enforced: every function runs under exactly its role in the synthesized template, so an AWS
+    # call a role does not allow fails the test that makes it (tests/integration/test_iam_enforced.py).
+    with LocalStack(enforce_iam=True, role_policies=_role_policies()) as running:
         yield running
 
 

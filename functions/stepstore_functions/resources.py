@@ -41,9 +41,17 @@ class BucketSpec:
     abort_multipart_days: int = 1
     cors: bool = True
 
-    def physical_name(self, stage: str, account: str = "000000000000") -> str:
-        return f"{PROJECT}-{stage}-{self.logical_name}-{account}"
+    def physical_name(self, stage: str, account: str = "000000000000", region: str = "us-east-1") -> str:
+        """Bucket names are global: the account and region make a stage deployable to two regions."""
+        return f"{PROJECT}-{stage}-{self.logical_name}-{account}-{region}"
 
+
+# Browsers PUT and GET presigned URLs on buckets with `cors`, from the stage's allowed origins only
+# (the CDK app and the local stack both apply this rule; no cookies, so never '*').
+BUCKET_CORS_METHODS = ("GET", "PUT", "HEAD")
+BUCKET_CORS_ALLOWED_HEADERS = ("Content-Type", "Content-MD5", "x-amz-*")
+BUCKET_CORS_EXPOSED_HEADERS = ("ETag",)
+BUCKET_CORS_MAX_AGE_SECONDS = 3000
 
 STAGING_TAG = ("stepstore-state", "staging")
 COMMITTED_TAG = ("stepstore-state", "committed")
@@ -93,6 +101,7 @@ class Deployment:
 
     stage: str
     account: str = "000000000000"
+    region: str = "us-east-1"
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def environment(self) -> dict[str, str]:
@@ -100,9 +109,9 @@ class Deployment:
             "STEPSTORE_STAGE": self.stage,
             "METADATA_TABLE": METADATA_TABLE.physical_name(self.stage),
             "LINKS_TABLE": LINKS_TABLE.physical_name(self.stage),
-            "DATA_BUCKET": DATA_BUCKET.physical_name(self.stage, self.account),
-            "ASSETS_BUCKET": ASSETS_BUCKET.physical_name(self.stage, self.account),
-            "FIXTURES_BUCKET": FIXTURES_BUCKET.physical_name(self.stage, self.account),
+            "DATA_BUCKET": DATA_BUCKET.physical_name(self.stage, self.account, self.region),
+            "ASSETS_BUCKET": ASSETS_BUCKET.physical_name(self.stage, self.account, self.region),
+            "FIXTURES_BUCKET": FIXTURES_BUCKET.physical_name(self.stage, self.account, self.region),
             "SECRETS_PREFIX": secrets_prefix(self.stage),
             **self.extra_env,
         }

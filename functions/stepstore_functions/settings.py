@@ -24,6 +24,15 @@ class Settings(BaseModel):
     readable_buckets: str = Field(default="", alias="STEPSTORE_READABLE_BUCKETS")
 
 
+ALLOWED_ORIGINS_ENV = "STEPSTORE_ALLOWED_ORIGINS"
+
+
+def allowed_origins() -> frozenset[str]:
+    """Browser origins the API answers with CORS headers (``STEPSTORE_ALLOWED_ORIGINS``, comma-separated;
+    the CDK app sets it from the stage settings). Read per call: it is one environment lookup."""
+    return frozenset(o.strip() for o in os.environ.get(ALLOWED_ORIGINS_ENV, "").split(",") if o.strip())
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     env = dict(os.environ)

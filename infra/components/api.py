@@ -1,5 +1,6 @@
 """API Gateway REST API: the TOKEN authorizer on every route but the public ones, stage
-throttling, JSON access logs, execution logs for errors, tracing."""
+throttling, JSON access logs, execution logs for errors, tracing, and CORS for the stage's
+allowed origins (preflights answered by API Gateway itself, without the authorizer)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constants import (
-    AUTHORIZER_CACHE_SECONDS,
-    LOG_RETENTION_DAYS,
-    THROTTLE_BURST_LIMIT,
-    THROTTLE_RATE_LIMIT,
-    name,
-)
+from infra.constants import AUTHORIZER_CACHE_SECONDS, name
 from infra.nag import acknowledge
+from infra.settings import StageSettings
 
 # One JSON object per request. requestId is also the API function's correlation_id, so an
 # operator goes from an access-log line to the function's logs of that request (README, Operations).
@@ -44,7 +40,10 @@ ACCESS_LOG_FIELDS = {
     "xrayTraceId": "$context.xrayTraceId",
 }
 
-_RETENTION = {30: logs.RetentionDays.ONE_MONTH, 90: logs.RetentionDays.THREE_MONTHS}
+# What a browser may send and read (the SDK's and the console's requests).
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "X-StepStore-User"]
+CORS_EXPOSE_HEADERS = ["X-Amzn-RequestId"]
+CORS_MAX_AGE_SECONDS = 600
 
 GATEWAY_RESPONSES = (
     ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, "unauthorized", "Unauthorized"),
@@ -71,6 +70,7 @@ class Api(Construct):
         handler: lambda_.IFunction,
         authorizer_function: lambda_.IFunction,
         public_routes: frozenset[tuple[str, str]],
+        settings: StageSettings,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -78,7 +78,7 @@ class Api(Construct):
             self,
             "AccessLogs",
             log_group_name=f"/aws/apigateway/{name(stage, 'api')}/access",
-            retention=_RETENTION[LOG_RETENTION_DAYS],
+            retention=settings.log_retention(),
             removal_policy=removal_policy,
         )
         self.rest_api = apigw.RestApi(
@@ -91,14 +91,28 @@ class Api(Construct):
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
                 stage_name=stage,
-                throttling_rate_limit=THROTTLE_RATE_LIMIT,
-                throttling_burst_limit=THROTTLE_BURST_LIMIT,
+                throttling_rate_limit=settings.throttle_rate_limit,
+                throttling_burst_limit=settings.throttle_burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # request bodies may hold credentials: never logged
                 metrics_enabled=True,
                 tracing_enabled=True,
+            ),
+            # Preflights: an OPTIONS method on every resource, answered by API Gateway (a mock
+            # integration, no authorizer), echoing the Origin only when it is one of the stage's.
+            # Bearer tokens travel in a header, not cookies: credentials are never allowed.
+            default_cors_preflight_options=(
+                apigw.CorsOptions(
+                    allow_origins=list(settings.allowed_origins),
+                    allow_methods=apigw.Cors.ALL_METHODS,
+                    allow_headers=CORS_ALLOW_HEADERS,
+                    allow_credentials=False,
+                    max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
+                )
+                if settings.allowed_origins
+                else None
             ),
         )
         self.authorizer = apigw.TokenAuthorizer(
@@ -110,10 +124,18 @@ class Api(Construct):
             results_cache_ttl=Duration.seconds(AUTHORIZER_CACHE_SECONDS),
         )
         # Answers API Gateway gives itself, in the shape the API (and the local gateway) answers with.
+        # A gateway response's headers are static: with one allowed origin a browser can read the
+        # 401/403/429/5xx that API Gateway answers itself; with several, it sees a CORS failure instead.
+        gateway_cors = (
+            {"Access-Control-Allow-Origin": f"'{settings.allowed_origins[0]}'", "Vary": "'Origin'"}
+            if len(settings.allowed_origins) == 1
+            else None
+        )
         for construct_id, response_type, kind, message in GATEWAY_RESPONSES:
             self.rest_api.add_gateway_response(
                 construct_id,
                 type=response_type,
+                response_headers=gateway_cors,
                 templates={"application/json": json.dumps({"error": kind, "message": message})},
             )
         validator = self.rest_api.add_request_validator(
@@ -154,6 +176,15 @@ class Api(Construct):
         public_paths = {m.node.path for m in self.public_methods}
         for method in self.rest_api.methods:
             if method.node.path in public_paths:
+                continue
+            if method.http_method == "OPTIONS":
+                for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                    acknowledge(
+                        method,
+                        rule,
+                        "CORS preflight: browsers send OPTIONS without credentials, so it cannot be "
+                        "authorized; API Gateway answers it itself (mock integration), reading nothing.",
+                    )
                 continue
             acknowledge(
                 method,

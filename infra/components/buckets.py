@@ -8,7 +8,14 @@ from constructs import Construct
 
 from infra.constants import name
 from infra.nag import acknowledge
-from stepstore_functions.resources import BUCKETS, BucketSpec
+from stepstore_functions.resources import (
+    BUCKET_CORS_ALLOWED_HEADERS,
+    BUCKET_CORS_EXPOSED_HEADERS,
+    BUCKET_CORS_MAX_AGE_SECONDS,
+    BUCKET_CORS_METHODS,
+    BUCKETS,
+    BucketSpec,
+)
 
 
 class Buckets(Construct):
@@ -17,13 +24,22 @@ class Buckets(Construct):
     spec's days, incomplete multipart uploads aborted, and server access logs kept."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, stage: str, account: str, removal_policy: RemovalPolicy
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        account: str,
+        region: str,
+        allowed_origins: tuple[str, ...],
+        removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._allowed_origins = allowed_origins
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
-            bucket_name=name(stage, f"access-logs-{account}"),
+            bucket_name=name(stage, f"access-logs-{account}-{region}"),
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
@@ -37,10 +53,12 @@ class Buckets(Construct):
             "This is the access-log bucket of the other buckets; logging it into itself would loop.",
         )
         self.by_name: dict[str, s3.Bucket] = {
-            spec.logical_name: self._bucket(spec, stage, account, removal_policy) for spec in BUCKETS
+            spec.logical_name: self._bucket(spec, stage, account, region, removal_policy) for spec in BUCKETS
         }
 
-    def _bucket(self, spec: BucketSpec, stage: str, account: str, removal_policy: RemovalPolicy) -> s3.Bucket:
+    def _bucket(
+        self, spec: BucketSpec, stage: str, account: str, region: str, removal_policy: RemovalPolicy
+    ) -> s3.Bucket:
         rules = [
             s3.LifecycleRule(
                 id="abort-incomplete-multipart-uploads",
@@ -66,22 +84,23 @@ class Buckets(Construct):
             )
         cors = (
             [
-                # The SDK moves bytes with presigned URLs; browsers doing the same need CORS.
+                # Browsers (the console) PUT and GET presigned URLs from the stage's origins only.
+                # The presigned signature is the credential, so no cookies: nothing needs '*'.
                 s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.GET, s3.HttpMethods.PUT, s3.HttpMethods.HEAD],
-                    allowed_origins=["*"],
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag"],
-                    max_age=3000,
+                    allowed_methods=[s3.HttpMethods(m) for m in BUCKET_CORS_METHODS],
+                    allowed_origins=list(self._allowed_origins),
+                    allowed_headers=list(BUCKET_CORS_ALLOWED_HEADERS),
+                    exposed_headers=list(BUCKET_CORS_EXPOSED_HEADERS),
+                    max_age=BUCKET_CORS_MAX_AGE_SECONDS,
                 )
             ]
-            if spec.cors
+            if spec.cors and self._allowed_origins
             else None
         )
         return s3.Bucket(
             self,
             spec.logical_name.capitalize(),
-            bucket_name=spec.physical_name(stage, account),
+            bucket_name=spec.physical_name(stage, account, region),
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Arn, ArnComponents, ArnFormat, RemovalPolicy, Stack
+from aws_cdk import Arn, ArnComponents, ArnFormat, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.nag import acknowledge, finding_resource
 from stepstore_functions.resources import PROJECT, secrets_prefix
+from stepstore_functions.triggers.fixture_flow import TOKEN_NOT_SET
 
 # What the API does with connection secrets (dal/secrets.py): create (tagged with the owner),
 # read, store a new version, delete.
@@ -49,6 +50,10 @@ class Connections(Construct):
                 f"StepStore {stage}: the API token (a service user's) that event-driven flows use. "
                 "Store it after deploying: stepstore users create fixture-trigger --role service"
             ),
+            # A marker, not a secret: until a token is stored the trigger skips events (one log line and
+            # the TriggerTokenMissing metric) instead of calling the API with a random string that fails
+            # every flow into the dead-letter queue.
+            secret_string_value=SecretValue.unsafe_plain_text(TOKEN_NOT_SET),
             removal_policy=RemovalPolicy.DESTROY,
         )
         acknowledge(

@@ -7,7 +7,7 @@ retention, which its role may write to and nothing else of the kind.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, CfnCondition, Duration, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -18,8 +18,8 @@ from constructs import Construct
 from infra.components.code import function_code
 from infra.components.connections import Connections
 from infra.constants import (
-    LOG_RETENTION_DAYS,
     POWERTOOLS_LAYER_ACCOUNT,
+    POWERTOOLS_LAYER_ACCOUNTS,
     PYTHON_VERSION,
     name,
 )
@@ -27,6 +27,7 @@ from infra.constants import (
     Functions as Names,
 )
 from infra.nag import acknowledge, finding_resource
+from infra.settings import StageSettings
 from stepstore_functions.resources import FIXTURE_PREFIX, Deployment
 
 RUNTIME = lambda_.Runtime(f"python{PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON)
@@ -54,16 +55,29 @@ OBJECT_ACTIONS = (
     "s3:ListMultipartUploadParts",
 )
 
-_RETENTION = {30: logs.RetentionDays.ONE_MONTH, 90: logs.RetentionDays.THREE_MONTHS}
+
+def powertools_layer_account(region: str) -> str:
+    """The account that publishes the Powertools layer in `region`."""
+    return POWERTOOLS_LAYER_ACCOUNTS.get(region, POWERTOOLS_LAYER_ACCOUNT)
 
 
-def powertools_layer_arn(version: int) -> str:
-    """The public Powertools for AWS Lambda (Python) v3 layer (this runtime, arm64) in the stack's region."""
+def powertools_layer_arn(version: int, *, region: str, partition: str, account: str | None = None) -> str:
+    """The public Powertools for AWS Lambda (Python) v3 layer (this runtime, arm64) in `region`."""
     runtime = f"python{PYTHON_VERSION.replace('.', '')}"
-    return (
-        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{runtime}-arm64:{version}"
-    )
+    account = account or powertools_layer_account(region)
+    layer = f"AWSLambdaPowertoolsPythonV3-{runtime}-arm64"
+    return f"arn:{partition}:lambda:{region}:{account}:layer:{layer}:{version}"
+
+
+def _layer_account_for_any_region(scope: Construct) -> str:
+    """For an environment-agnostic stack: the publishing account chosen at deploy time by region."""
+    account: str = POWERTOOLS_LAYER_ACCOUNT
+    for index, (region, publisher) in enumerate(sorted(POWERTOOLS_LAYER_ACCOUNTS.items())):
+        condition = CfnCondition(
+            scope, f"PowertoolsLayerIn{index}", expression=Fn.condition_equals(Aws.REGION, region)
+        )
+        account = Fn.condition_if(condition.logical_id, publisher, account).to_string()
+    return account
 
 
 class Functions(Construct):
@@ -80,19 +94,34 @@ class Functions(Construct):
         buckets: dict[str, s3.Bucket],
         connections: Connections,
         powertools_layer_version: int,
+        settings: StageSettings,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
+        self.settings = settings
         self._removal_policy = removal_policy
         self._code = function_code()
+        stack = Stack.of(self)
+        concrete = not Token.is_unresolved(stack.region)
         self._layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", powertools_layer_arn(powertools_layer_version)
+            self,
+            "PowertoolsLayer",
+            powertools_layer_arn(
+                powertools_layer_version,
+                region=stack.region,
+                partition=stack.partition,
+                account=None if concrete else _layer_account_for_any_region(self),
+            ),
         )
         self._environment = {
-            **Deployment(stage=stage, account=account).environment(),
+            **Deployment(stage=stage, account=account, region=Stack.of(self).region).environment(),
             "POWERTOOLS_METRICS_NAMESPACE": "StepStore",
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            # The API answers browsers from these origins only (CORS); none set: no browser access.
+            "STEPSTORE_ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
+            # Buckets beyond the fixtures bucket that get_s3_asset may read (granted below).
+            "STEPSTORE_READABLE_BUCKETS": ",".join(settings.readable_buckets),
         }
         metadata, links = tables["metadata"], tables["links"]
         data, assets, fixtures = buckets["data"], buckets["assets"], buckets["fixtures"]
@@ -100,7 +129,6 @@ class Functions(Construct):
         self.api = self._function(
             Names.API,
             "StepStore API: every route behind API Gateway",
-            memory=1024,
             timeout=Duration.seconds(29),
         )
         for table in (metadata, links):
@@ -108,9 +136,22 @@ class Functions(Construct):
         for bucket in (data, assets, fixtures):
             self._grant_objects(self.api, bucket)
         connections.grant_connection_secrets(self.api.role)
+        for index, bucket_name in enumerate(settings.readable_buckets):
+            readable = s3.Bucket.from_bucket_name(self, f"ReadableBucket{index}", bucket_name)
+            self.api.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[readable.arn_for_objects("*")])
+            )
+            self.api.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[readable.bucket_arn])
+            )
+            acknowledge(
+                self.api.role,
+                f"AwsSolutions-IAM5[Resource::{finding_resource(self, readable.arn_for_objects('*'))}]",
+                f"get_s3_asset reads objects of {bucket_name}, which the stage settings list as readable.",
+            )
 
         self.authorizer = self._function(
-            Names.AUTHORIZER, "StepStore TOKEN authorizer", memory=512, timeout=Duration.seconds(10)
+            Names.AUTHORIZER, "StepStore TOKEN authorizer", timeout=Duration.seconds(10)
         )
         self.authorizer.add_to_role_policy(
             iam.PolicyStatement(
@@ -121,20 +162,17 @@ class Functions(Construct):
         self.stream_publisher = self._function(
             Names.STREAM_PUBLISHER,
             "StepStore events from the tables' streams to the bus",
-            memory=512,
             timeout=Duration.seconds(60),
         )
         self.s3_publisher = self._function(
             Names.S3_PUBLISHER,
             "StepStore FixtureUploaded events from S3 notifications to the bus",
-            memory=256,
             timeout=Duration.seconds(30),
         )
 
         self.fixture_trigger = self._function(
             Names.FIXTURE_TRIGGER,
             "Example event-driven flow: ingest and summarise each uploaded fixture",
-            memory=1024,
             timeout=Duration.minutes(5),
         )
         fixture_objects = fixtures.arn_for_objects(f"{FIXTURE_PREFIX}*")
@@ -165,14 +203,14 @@ class Functions(Construct):
                 "grants on Resource '*' (X-Ray has no resource-level permissions).",
             )
 
-    def _function(self, key: str, description: str, *, memory: int, timeout: Duration) -> lambda_.Function:
+    def _function(self, key: str, description: str, *, timeout: Duration) -> lambda_.Function:
         function_name = name(self.stage, key)
         construct_id = "".join(part.capitalize() for part in key.split("-"))
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
             log_group_name=f"/aws/lambda/{function_name}",
-            retention=_RETENTION[LOG_RETENTION_DAYS],
+            retention=self.settings.log_retention(),
             removal_policy=self._removal_policy,
         )
         role = iam.Role(
@@ -191,7 +229,7 @@ class Functions(Construct):
             handler=Names.HANDLERS[key],
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            memory_size=memory,
+            memory_size=self.settings.memory.for_function(key),
             timeout=timeout,
             role=role,
             layers=[self._layer],
@@ -200,6 +238,9 @@ class Functions(Construct):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
         )
+        # A custom role has no AWSLambdaBasicExecutionRole: without this the function writes no logs and
+        # no EMF metrics. logs:CreateLogStream and logs:PutLogEvents on its own log group, nothing more.
+        log_group.grant_write(role)
         return function
 
     @staticmethod

@@ -1,4 +1,7 @@
-"""CloudWatch: a dashboard of what operators look at first, and alarms to an SNS topic."""
+"""CloudWatch: a dashboard of what operators look at first, and alarms to an SNS topic.
+
+Every alarm's description ends with a link to its runbook section in the README
+(`RUNBOOKS`; the stage setting ``runbook_url`` says where the README is published)."""
 
 from __future__ import annotations
 
@@ -15,9 +18,34 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constants import API_5XX_RATE_PERCENT, API_P99_LATENCY_MS, STREAM_ITERATOR_AGE_MS, name
+from infra.constants import name
+from infra.settings import AlarmThresholds
 
 FIVE_MINUTES = Duration.minutes(5)
+NAMESPACE = "StepStore"
+
+# Alarm construct id -> the README heading (under "Runbooks") whose anchor its description links.
+RUNBOOKS = {
+    "Api5xxRate": "api-5xx-rate",
+    "ApiP99Latency": "api-p99-latency",
+    "Api4xxSurge": "api-4xx-surge",
+    "RejectedTokens": "rejected-tokens",
+    "Errors": "function-errors",
+    "Throttles": "function-throttles",
+    "StreamIteratorAge": "stream-iterator-age",
+    "TableThrottles": "table-throttles",
+    "EventDeadLetters": "dead-lettered-events",
+    "DeadLetterAge": "dead-lettered-events",
+    "ConcurrencyNearLimit": "concurrency-near-limit",
+    "TriggerTokenMissing": "trigger-token-missing",
+}
+
+
+def runbook_anchor(construct_id: str) -> str:
+    for suffix, anchor in RUNBOOKS.items():
+        if construct_id == suffix or construct_id.endswith(suffix):
+            return f"runbook-{anchor}"
+    raise KeyError(f"alarm {construct_id} has no runbook")
 
 
 class Monitoring(Construct):
@@ -33,9 +61,13 @@ class Monitoring(Construct):
         tables: list[dynamodb.Table],
         buckets: list[s3.Bucket],
         dead_letters: sqs.Queue,
+        thresholds: AlarmThresholds,
+        authorizer: lambda_.Function,
+        runbook_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
+        self.runbook_url = runbook_url
         # CloudWatch must be able to publish to the encrypted topic: a key of our own, rotated.
         key = kms.Key(
             self,
@@ -65,8 +97,9 @@ class Monitoring(Construct):
         requests = api.metric_count(period=FIVE_MINUTES, statistic="Sum")
         server_errors = api.metric_server_error(period=FIVE_MINUTES, statistic="Sum")
         client_errors = api.metric_client_error(period=FIVE_MINUTES, statistic="Sum")
+        # Below a minimum of requests a rate is noise: one failure in three requests is not an outage.
         error_rate = cloudwatch.MathExpression(
-            expression="IF(requests > 0, 100 * errors / requests, 0)",
+            expression=f"IF(requests >= {thresholds.api_5xx_min_requests}, 100 * errors / requests, 0)",
             using_metrics={"requests": requests, "errors": server_errors},
             label="5xx rate (%)",
             period=FIVE_MINUTES,
@@ -75,24 +108,57 @@ class Monitoring(Construct):
         self._alarm(
             "Api5xxRate",
             error_rate,
-            API_5XX_RATE_PERCENT,
-            f"More than {API_5XX_RATE_PERCENT}% of API requests failed with 5xx over 5 minutes",
+            thresholds.api_5xx_rate_percent,
+            f"More than {thresholds.api_5xx_rate_percent}% of API requests failed with 5xx in two 5-minute "
+            f"periods running (counted from {thresholds.api_5xx_min_requests} requests a period)",
             evaluation_periods=2,
         )
         self._alarm(
             "ApiP99Latency",
             p99,
-            API_P99_LATENCY_MS,
-            f"API p99 latency above {API_P99_LATENCY_MS} ms for 15 minutes",
+            thresholds.api_p99_latency_ms,
+            f"API p99 latency above {thresholds.api_p99_latency_ms} ms for 15 minutes",
             evaluation_periods=3,
+        )
+        self._alarm(
+            "Api4xxSurge",
+            client_errors,
+            thresholds.api_4xx_per_5_minutes,
+            f"{thresholds.api_4xx_per_5_minutes} or more 4xx answers in 5 minutes: a broken client, a scan, "
+            "or a deploy that changed the API",
+        )
+        # The authorizer says no by failing (API Gateway's contract for a 401), so Lambda counts every
+        # rejected token as an error. Rejections have their own metric and alarm; errors are the rest.
+        rejected = cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name="TokenRejected",
+            dimensions_map={"service": "stepstore-authorizer"},
+            period=FIVE_MINUTES,
+            statistic="Sum",
+        )
+        self._alarm(
+            "RejectedTokens",
+            rejected,
+            thresholds.rejected_tokens_per_5_minutes,
+            f"{thresholds.rejected_tokens_per_5_minutes} or more bearer tokens rejected in 5 minutes: "
+            "a revoked token still in use, or someone guessing",
         )
         for function in functions:
             short = function.node.id
+            errors: cloudwatch.IMetric = function.metric_errors(period=FIVE_MINUTES, statistic="Sum")
+            if function is authorizer:
+                errors = cloudwatch.MathExpression(
+                    expression="FILL(errors, 0) - FILL(rejected, 0)",
+                    using_metrics={"errors": errors, "rejected": rejected},
+                    label="authorizer failures (rejected tokens excluded)",
+                    period=FIVE_MINUTES,
+                )
             self._alarm(
                 f"{short}Errors",
-                function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                errors,
                 1,
-                f"{short} function invocations failed",
+                f"{short} function invocations failed"
+                + (" (rejected tokens are not failures)" if function is authorizer else ""),
             )
             self._alarm(
                 f"{short}Throttles",
@@ -104,13 +170,13 @@ class Monitoring(Construct):
         self._alarm(
             "StreamIteratorAge",
             iterator_age,
-            STREAM_ITERATOR_AGE_MS,
-            "Events lag behind the table streams by more than a minute",
+            thresholds.stream_iterator_age_ms,
+            f"Events lag behind the table streams by more than {thresholds.stream_iterator_age_ms // 1000} s",
         )
         table_throttles = [self._table_throttles(table) for table in tables]
         for table, throttles in zip(tables, table_throttles, strict=True):
             self._alarm(
-                f"{table.node.id}Throttles",
+                f"{table.node.id}TableThrottles",
                 throttles,
                 1,
                 f"DynamoDB throttled requests on the {table.node.id} table",
@@ -120,6 +186,41 @@ class Monitoring(Construct):
         )
         self._alarm(
             "EventDeadLetters", dead_letter_depth, 1, "Events or triggers failed and were dead-lettered"
+        )
+        self._alarm(
+            "DeadLetterAge",
+            dead_letters.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, statistic="Maximum"),
+            thresholds.dead_letter_oldest_message_seconds,
+            f"A dead-lettered event has waited {thresholds.dead_letter_oldest_message_seconds} s or more; "
+            "the queue keeps messages 14 days, and stream records can be redriven from the table only",
+        )
+        concurrency_limit = (
+            thresholds.account_concurrency_limit * thresholds.concurrency_percent_of_limit / 100
+        )
+        self._alarm(
+            "ConcurrencyNearLimit",
+            cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="ConcurrentExecutions",
+                period=Duration.minutes(1),
+                statistic="Maximum",
+            ),
+            concurrency_limit,
+            f"Lambda concurrent executions in this region reached {thresholds.concurrency_percent_of_limit}% "
+            f"of the account limit ({thresholds.account_concurrency_limit}); past it, functions throttle",
+            evaluation_periods=3,
+        )
+        self._alarm(
+            "TriggerTokenMissing",
+            cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name="TriggerTokenMissing",
+                dimensions_map={"service": "stepstore-trigger"},
+                period=FIVE_MINUTES,
+                statistic="Sum",
+            ),
+            1,
+            "The fixture trigger skipped uploaded fixtures because no service token is stored in its secret",
         )
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=name(stage, "operations"))
@@ -217,7 +318,7 @@ class Monitoring(Construct):
             self,
             construct_id,
             alarm_name=name(self.stage, _kebab(construct_id)),
-            alarm_description=description,
+            alarm_description=f"{description}. Runbook: {self.runbook_url}#{runbook_anchor(construct_id)}",
             metric=metric,
             threshold=threshold,
             evaluation_periods=evaluation_periods,

@@ -48,8 +48,10 @@ def _cli_env(stack) -> dict[str, str]:
     }
     env.update(
         AWS_ENDPOINT_URL=stack.aws_endpoint_url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
+        # The local stack enforces IAM: the CLI acts as its operator, as a deployer would with their own keys.
+        AWS_ACCESS_KEY_ID=stack.principals.operator.access_key,
+        AWS_SECRET_ACCESS_KEY=stack.principals.operator.secret_key,
+        AWS_SESSION_TOKEN=stack.principals.operator.token,
         AWS_DEFAULT_REGION="us-east-1",
         POWERTOOLS_TRACE_DISABLED="true",
     )

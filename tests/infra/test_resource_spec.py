@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from stepstore_functions.resources import BUCKETS, STAGING_TAG, TABLES, Deployment, secrets_prefix
-from tests.infra.conftest import ACCOUNT, STAGE
+from tests.infra.conftest import ACCOUNT, REGION, STAGE
 
 
 def _by_property(resources: dict, key: str) -> dict:
@@ -49,11 +49,11 @@ def test_tables_match_the_spec(synthesized):
 
 def test_buckets_match_the_spec(synthesized):
     buckets = _by_property(synthesized.resources("AWS::S3::Bucket"), "BucketName")
-    expected = {spec.physical_name(STAGE, ACCOUNT) for spec in BUCKETS}
+    expected = {spec.physical_name(STAGE, ACCOUNT, REGION) for spec in BUCKETS}
     assert expected <= set(buckets)
-    assert set(buckets) - expected == {f"stepstore-{STAGE}-access-logs-{ACCOUNT}"}
+    assert set(buckets) - expected == {f"stepstore-{STAGE}-access-logs-{ACCOUNT}-{REGION}"}
     for spec in BUCKETS:
-        bucket = buckets[spec.physical_name(STAGE, ACCOUNT)]
+        bucket = buckets[spec.physical_name(STAGE, ACCOUNT, REGION)]
         assert bucket["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,
             "BlockPublicPolicy": True,
@@ -92,7 +92,7 @@ def test_every_bucket_refuses_plain_http(synthesized):
 
 
 def test_functions_get_the_deployment_environment_of_the_spec(synthesized):
-    expected = Deployment(stage=STAGE, account=ACCOUNT).environment()
+    expected = Deployment(stage=STAGE, account=ACCOUNT, region=REGION).environment()
     assert expected["SECRETS_PREFIX"] == secrets_prefix(STAGE)
     functions = synthesized.resources("AWS::Lambda::Function")
     ours = [f for f in functions.values() if f["Properties"].get("FunctionName", "").startswith("stepstore-")]

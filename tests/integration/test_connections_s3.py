@@ -15,13 +15,15 @@ def step(alice, flow_id) -> StoreInterface:
 
 
 def test_client_from_a_stored_s3_connection_reads_and_writes_moto(stack, step):
+    # moto enforces IAM on the local stack: store credentials of a principal it knows (the operator's).
+    operator = stack.principals.operator
     created = step.connections.create(
         "lake",
         "s3",
         {
-            "aws_access_key_id": "AKIDLAKE",
-            "aws_secret_access_key": "lake-secret",
-            "aws_session_token": "lake-session",
+            "aws_access_key_id": operator.access_key,
+            "aws_secret_access_key": operator.secret_key,
+            "aws_session_token": operator.token,
             "region_name": "eu-west-1",
             "endpoint_url": stack.aws_endpoint_url,
         },
@@ -31,9 +33,9 @@ def test_client_from_a_stored_s3_connection_reads_and_writes_moto(stack, step):
     assert s3.meta.region_name == "eu-west-1"
     credentials = s3._request_signer._credentials.get_frozen_credentials()
     assert (credentials.access_key, credentials.secret_key, credentials.token) == (
-        "AKIDLAKE",
-        "lake-secret",
-        "lake-session",
+        operator.access_key,
+        operator.secret_key,
+        operator.token,
     )
     bucket = f"lake-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -57,7 +59,9 @@ def test_connection_named_by_name_and_kwargs_override_what_is_stored(stack, step
     )
     assert s3.meta.region_name == "us-west-2"
     assert s3.meta.endpoint_url == stack.aws_endpoint_url
-    assert isinstance(s3.list_buckets()["Buckets"], list)
+    # It signs with the stored keys, which no principal of this (IAM-enforcing) moto holds.
+    with pytest.raises(s3.exceptions.ClientError, match=r"InvalidAccessKeyId|InvalidClientTokenId|403"):
+        s3.list_buckets()
 
 
 def test_a_database_connection_is_not_an_s3_client_and_a_missing_one_is_not_found(step):

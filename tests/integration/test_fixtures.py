@@ -147,8 +147,14 @@ def test_get_s3_asset_reads_a_bucket_the_deployment_allows(stack, make_user, flo
         step.get_s3_asset("models/m.bin")
     monkeypatch.setenv("STEPSTORE_READABLE_BUCKETS", f"other-bucket, {bucket}")
     get_settings.cache_clear()
+    # The stage setting readable_buckets also grants the API role reads there (infra/components/functions.py).
+    read = [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]},
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"]},
+    ]
     try:
-        assert step.get_s3_asset("/models/m.bin").getvalue() == b"weights"
+        with stack.granted("api", read):
+            assert step.get_s3_asset("/models/m.bin").getvalue() == b"weights"
     finally:
         monkeypatch.delenv("STEPSTORE_READABLE_BUCKETS")
         get_settings.cache_clear()

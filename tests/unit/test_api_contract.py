@@ -46,3 +46,15 @@ def test_importing_the_sdk_does_not_import_pandas():
     modules = imported_modules("import stepstore")
     assert "requests" in modules
     assert not set(HEAVY) & modules
+
+
+def test_every_api_log_line_names_the_flow_step_and_principal_of_its_request():
+    from stepstore_functions.handlers.api import log_keys
+
+    event = {
+        "path": "/flows/sales%2042/steps/load/outputs/x",
+        "requestContext": {"authorizer": {"principalId": "alice"}},
+    }
+    assert log_keys(event) == {"flow_id": "sales 42", "step_name": "load", "principal": "alice"}
+    assert log_keys({"path": "/flows/f1"}) == {"flow_id": "f1"}
+    assert log_keys({"path": "/assets", "requestContext": {}}) == {}

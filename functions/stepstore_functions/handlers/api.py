@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -12,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stepstore_functions.handlers import assets, connections, fixtures, flows, outputs, pages, users
+from stepstore_functions.handlers.cors import with_cors
 from stepstore_functions.models.api import Health
 from stepstore_functions.models.errors import DomainError
 from stepstore_functions.observability import observability
@@ -79,11 +81,29 @@ def openapi_json() -> str:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+def log_keys(event: dict[str, Any]) -> dict[str, str]:
+    """The flow, step and principal a request is about, for every log line it writes."""
+    keys: dict[str, str] = {}
+    parts = [unquote(part) for part in str(event.get("path") or "").strip("/").split("/")]
+    if len(parts) >= 2 and parts[0] == "flows":
+        keys["flow_id"] = parts[1]
+        if len(parts) >= 4 and parts[2] == "steps":
+            keys["step_name"] = parts[3]
+    principal = ((event.get("requestContext") or {}).get("authorizer") or {}).get("principalId")
+    if principal:
+        keys["principal"] = str(principal)
+    return keys
+
+
+# clear_state: one request's keys (flow, step, principal) never reach the next request's lines.
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
+)
 @metrics.log_metrics(raise_on_empty_metrics=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    logger.append_keys(**log_keys(event))
+    return with_cors(event, app.resolve(event, context))
 
 
 if __name__ == "__main__":

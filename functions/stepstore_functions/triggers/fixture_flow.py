@@ -13,6 +13,9 @@ delivery resumes the same flow (completed steps are skipped) instead of starting
 The SDK needs ``STEPSTORE_API_URL`` (set by CDK to the API's URL) and a token: the secret named by
 ``STEPSTORE_TOKEN_SECRET_ARN`` (a service user's token, which an operator stores after deploying),
 or, where no secret is configured (the local stack), ``STEPSTORE_TOKEN`` from the environment.
+The secret starts as `TOKEN_NOT_SET`: until an operator stores a token, each event is skipped with
+one log line and the ``TriggerTokenMissing`` metric (alarmed), instead of failing into the
+dead-letter queue.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ FLOW_NAME = "fixture-ingest"
 MAX_FIXTURE_BYTES = 256 * 1024 * 1024
 TOKEN_ENV = "STEPSTORE_TOKEN"
 TOKEN_SECRET_ENV = "STEPSTORE_TOKEN_SECRET_ARN"
+# What the CDK app stores in the token secret at first (infra/components/connections.py).
+TOKEN_NOT_SET = "not-set: store a service token (README, Deploying: the trigger token)"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.@+()\-]+")
 
@@ -84,14 +89,21 @@ def build_flow(fixture: FixtureUploaded) -> Any:
     return flow
 
 
-def _sdk_environment() -> None:
+def _sdk_environment() -> bool:
     """Give the SDK its token: from the secret when one is configured (read at most every five
-    minutes, so a rotated token is picked up), else the environment's own (the local stack)."""
+    minutes, so a rotated token is picked up), else the environment's own (the local stack).
+    False when the secret holds no token yet (the operator has not stored one)."""
+    from stepstore_functions.logic.users import TOKEN_PREFIX
+
     secret_arn = os.environ.get(TOKEN_SECRET_ENV)
     if secret_arn:
-        os.environ[TOKEN_ENV] = str(parameters.get_secret(secret_arn, max_age=300)).strip()
+        token = str(parameters.get_secret(secret_arn, max_age=300)).strip()
+        if not token.startswith(TOKEN_PREFIX):
+            return False
+        os.environ[TOKEN_ENV] = token
     elif not os.environ.get(TOKEN_ENV):
         raise RuntimeError(f"the trigger needs {TOKEN_SECRET_ENV} or {TOKEN_ENV} in its environment")
+    return True
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -101,7 +113,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     fixture = FixtureUploaded.model_validate(event["detail"])
     flow_id = flow_id_for(fixture, str(event.get("id") or context.aws_request_id))
     logger.append_keys(flow_id=flow_id, fixture_key=fixture.key)
-    _sdk_environment()
+    if not _sdk_environment():
+        # Not an error to retry: nothing changes until an operator stores a token.
+        metrics.add_metric(name="TriggerTokenMissing", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "fixture skipped: no service token stored in the trigger token secret yet "
+            "(README, Deploying: the trigger token)"
+        )
+        return {"flow_id": flow_id, "status": "skipped", "reason": "trigger token not set"}
     run = build_flow(fixture).run(flow_id=flow_id)  # raises FlowFailedError: Lambda retries the event
     metrics.add_metric(name="FixtureFlowsCompleted", unit=MetricUnit.Count, value=1)
     logger.info("fixture flow completed")

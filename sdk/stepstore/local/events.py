@@ -49,13 +49,19 @@ class LocalTrigger:
     name: str
     pattern: dict[str, Any]
     handler: Callable[[dict[str, Any], Any], Any]
+    # The CDK app's function key whose role the handler runs under when the stack enforces IAM.
+    function: str | None = None
 
 
 def example_triggers() -> list[LocalTrigger]:
     """The triggers that the CDK app deploys: the fixture flow."""
     from stepstore_functions.triggers import fixture_flow
 
-    return [LocalTrigger("fixture-flow", fixture_flow.RULE_PATTERN, fixture_flow.lambda_handler)]
+    return [
+        LocalTrigger(
+            "fixture-flow", fixture_flow.RULE_PATTERN, fixture_flow.lambda_handler, function="fixture-trigger"
+        )
+    ]
 
 
 class LocalEvents:
@@ -102,10 +108,25 @@ class LocalEvents:
 
     # Wiring
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: str, *, function: str | None = None) -> Any:
+        """A client acting as this process (the operator), or as `function`'s role where IAM is enforced."""
         from stepstore.local.stack import REGION
 
-        return boto3.client(service, region_name=REGION, endpoint_url=self.stack.aws_endpoint_url)
+        credentials = self._credentials(function)
+        keys = (
+            {
+                "aws_access_key_id": credentials.access_key,
+                "aws_secret_access_key": credentials.secret_key,
+                "aws_session_token": credentials.token,
+            }
+            if credentials is not None
+            else {}
+        )
+        return boto3.client(service, region_name=REGION, endpoint_url=self.stack.aws_endpoint_url, **keys)
+
+    def _credentials(self, function: str | None) -> Any:
+        lookup = getattr(self.stack, "function_credentials", None)
+        return lookup(function) if function and lookup is not None else None
 
     def start(self) -> LocalEvents:
         from stepstore.local.stack import STAGE
@@ -129,7 +150,10 @@ class LocalEvents:
             if table.stream:
                 streams.append(self._stream_reader(table.physical_name(STAGE)))
         self._spawn(
-            "streams", self._poll_streams, streams, LocalFunction("stepstore-events", stream.lambda_handler)
+            "streams",
+            self._poll_streams,
+            streams,
+            LocalFunction("stepstore-events", stream.lambda_handler, self._credentials("stream-events")),
         )
 
         # S3 notifications of the fixtures bucket -> queue -> the notification publisher.
@@ -156,7 +180,9 @@ class LocalEvents:
             self._poll_queue,
             sqs,
             queue_url,
-            LocalFunction("stepstore-s3-events", s3_notifications.lambda_handler).invoke,
+            LocalFunction(
+                "stepstore-s3-events", s3_notifications.lambda_handler, self._credentials("s3-events")
+            ).invoke,
         )
 
         # Rules on the bus: each trigger, and a recorder of every StepStore event.
@@ -167,7 +193,7 @@ class LocalEvents:
                 self._poll_queue,
                 sqs,
                 url,
-                LocalFunction(trigger.name, trigger.handler).invoke,
+                LocalFunction(trigger.name, trigger.handler, self._credentials(trigger.function)).invoke,
             )
         url = self._rule(sqs, events, bus, _RECORDER_RULE, {"source": [EVENT_SOURCE]})
         self._spawn("recorder", self._poll_queue, sqs, url, self._record)
@@ -188,7 +214,8 @@ class LocalEvents:
 
     def _stream_reader(self, table_name: str) -> _StreamReader:
         stream_arn = self._client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-        return _StreamReader(self._client("dynamodbstreams"), stream_arn)
+        # Lambda reads a stream for its event source mapping with the function's own role.
+        return _StreamReader(self._client("dynamodbstreams", function="stream-events"), stream_arn)
 
     def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, name=f"stepstore-events-{name}", daemon=True)

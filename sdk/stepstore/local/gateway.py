@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from stepstore.local.cors import origin_headers, preflight
+
 logger = logging.getLogger("stepstore.local.gateway")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -47,15 +49,19 @@ class LambdaContext:
 
 class LocalFunction:
     """One Lambda function: its handler runs one invocation at a time, as one execution
-    environment would (Powertools keeps per-request state in module globals)."""
+    environment would (Powertools keeps per-request state in module globals), signing its AWS
+    requests with `credentials` (its role's, when the local stack enforces IAM)."""
 
-    def __init__(self, name: str, handler: Handler) -> None:
+    def __init__(self, name: str, handler: Handler, credentials: Any = None) -> None:
         self.name = name
         self.handler = handler
+        self.credentials = credentials
         self._lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self._lock:
+        from stepstore.local.iam import acting_as
+
+        with self._lock, acting_as(self.credentials):
             return self.handler(event, LambdaContext(self.name, str(uuid.uuid4())))
 
 
@@ -67,7 +73,9 @@ class Gateway:
         public_routes: frozenset[tuple[str, str]],
         stage: str,
         region: str,
+        allowed_origins: frozenset[str] = frozenset(),
     ) -> None:
+        self.allowed_origins = allowed_origins
         self.api = api
         self.authorizer = authorizer
         self.public_routes = public_routes
@@ -185,6 +193,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for key, value in self.headers.items():
             headers.setdefault(key, []).append(value)
         method = self.command
+        if method == "OPTIONS":  # a CORS preflight: answered here, without the authorizer
+            return self._send(preflight(self.headers, self.gateway.allowed_origins))
         if (method, split.path) in self.gateway.public_routes:
             authorizer: dict[str, Any] | None = None
         else:
@@ -193,7 +203,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 message = (
                     "Unauthorized" if status == 401 else "User is not authorized to access this resource"
                 )
-                return self._send(_json(status, {"error": "unauthorized", "message": message}))
+                refusal = _json(status, {"error": "unauthorized", "message": message})
+                refusal["headers"].update(
+                    origin_headers(self.headers.get("Origin"), self.gateway.allowed_origins)
+                )
+                return self._send(refusal)
         event = self.gateway.event(
             method, split.path, split.query, headers, body, self.client_address[0], authorizer
         )
@@ -220,7 +234,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_OPTIONS = _handle
 
 
 class GatewayServer(ThreadingHTTPServer):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -44,12 +47,31 @@ class LocalStack:
 
     While it runs, this process's environment points AWS clients at moto (``AWS_ENDPOINT_URL``)
     with fake credentials; `stop` restores the environment as it was.
+
+    With ``enforce_iam=True`` each function runs under exactly the IAM policy the CDK app gives its
+    role (``stepstore.local.iam``), moto refusing whatever that policy does not allow, and this
+    process acts as an operator role that may do anything.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        quiet: bool = True,
+        enforce_iam: bool = False,
+        role_policies: dict[str, list[dict[str, Any]]] | None = None,
+        allowed_origins: tuple[str, ...] | None = None,
+    ) -> None:
+        from stepstore.local.cors import DEFAULT_LOCAL_ORIGINS
+
+        self.allowed_origins = tuple(DEFAULT_LOCAL_ORIGINS if allowed_origins is None else allowed_origins)
         self.host = host
         self.port = port or free_port(host)
         self.quiet = quiet
+        self.enforce_iam = enforce_iam
+        self._role_policies = role_policies
+        self.principals: Any = None  # stepstore.local.iam.Principals while IAM is enforced
         self.api_url = f"http://{host}:{self.port}"
         self.aws_endpoint_url = ""
         self.admin_token = ""
@@ -70,12 +92,14 @@ class LocalStack:
         return {"STEPSTORE_API_URL": self.api_url, "STEPSTORE_TOKEN": self.admin_token}
 
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
+        from stepstore.local import iam
 
         if self.quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         moto_port = free_port(self.host)
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
+        self._moto = _MotoServer(
+            self.host, moto_port, lambda app: iam.presigned_as_header_signed(app, self._access_keys)
+        )
         self._moto.start()
         self.aws_endpoint_url = f"http://{self.host}:{moto_port}"
 
@@ -85,20 +109,99 @@ class LocalStack:
             **_FAKE_AWS_ENV,
             "AWS_ENDPOINT_URL": self.aws_endpoint_url,
             **Deployment(stage=STAGE).environment(),
+            "STEPSTORE_ALLOWED_ORIGINS": ",".join(self.allowed_origins),
         }
         if self.quiet:
             env.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
         self._environment.set(env)
         try:
+            self._set_iam_enforcement(False)  # moto's setting is per process: start from "off"
+            if self.enforce_iam:
+                self._create_principals()
             self._provision()
             self._start_api()
+            if self.enforce_iam:
+                self._set_iam_enforcement(True)
         except BaseException:
             self.stop()
             raise
         return self
 
+    def _access_keys(self) -> dict[str, Any]:
+        return self.principals.by_access_key() if self.principals is not None else {}
+
+    def _set_iam_enforcement(self, on: bool) -> None:
+        """moto's INITIAL_NO_AUTH_ACTION_COUNT, through its server-mode endpoint: 0 enforces IAM on
+        every request from now on; infinity (moto's default) enforces nothing."""
+        requests.post(
+            f"{self.aws_endpoint_url}/moto-api/reset-auth", data=b"0" if on else b"inf", timeout=10
+        ).raise_for_status()
+
+    def _create_principals(self) -> None:
+        from stepstore.local import iam
+        from stepstore_functions.resources import Deployment
+
+        values = {
+            "Stage": STAGE,
+            "AWS::Region": REGION,
+            "AWS::AccountId": Deployment(stage=STAGE).account,
+            "AWS::Partition": "aws",
+        }
+        policies = self._role_policies if self._role_policies is not None else iam.template_policies()
+        self.principals = iam.create_principals(
+            self.aws_endpoint_url,
+            REGION,
+            f"stepstore-{STAGE}",
+            {key: iam.resolve(statements, values) for key, statements in policies.items()},
+        )
+        operator = self.principals.operator
+        self._environment.set(
+            {
+                "AWS_ACCESS_KEY_ID": operator.access_key,
+                "AWS_SECRET_ACCESS_KEY": operator.secret_key,
+                "AWS_SESSION_TOKEN": operator.token,
+            }
+        )
+        # boto3's default session keeps the credentials it first found; make it read the operator's.
+        boto3.DEFAULT_SESSION = None
+        iam.install_credential_switch()
+        # moto's IAM layer logs each request, body and all (secrets too), at DEBUG.
+        logging.getLogger("moto.iam.access_control").setLevel(logging.INFO)
+
+    @contextlib.contextmanager
+    def granted(self, function: str, statements: list[dict[str, Any]]) -> Iterator[None]:
+        """`function`'s role holds `statements` too for the block (IAM enforced only): what the CDK
+        app grants for a stage setting (a readable bucket, say) that the template used for the
+        local roles does not have."""
+        from stepstore.local import iam
+
+        if self.principals is None:
+            yield
+            return
+        client = boto3.client("iam", region_name=REGION, endpoint_url=self.aws_endpoint_url)
+        role, base = self.principals.role_names[function], self.principals.statements[function]
+        iam.put_role_policy(client, role, base + statements)
+        try:
+            yield
+        finally:
+            iam.put_role_policy(client, role, base)
+
+    def function_credentials(self, function: str) -> Any:
+        """The credentials `function` runs with (its role's session), or None when IAM is not enforced."""
+        if self.principals is None:
+            return None
+        return self.principals.functions.get(function)
+
     def _provision(self) -> None:
-        from stepstore_functions.resources import BUCKETS, TABLES, Deployment
+        from stepstore_functions.resources import (
+            BUCKET_CORS_ALLOWED_HEADERS,
+            BUCKET_CORS_EXPOSED_HEADERS,
+            BUCKET_CORS_MAX_AGE_SECONDS,
+            BUCKET_CORS_METHODS,
+            BUCKETS,
+            TABLES,
+            Deployment,
+        )
 
         deployment = Deployment(stage=STAGE)
         dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=self.aws_endpoint_url)
@@ -145,6 +248,21 @@ class LocalStack:
             s3.create_bucket(Bucket=name)
             if bucket.versioned:
                 s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+            if bucket.cors and self.allowed_origins:
+                s3.put_bucket_cors(
+                    Bucket=name,
+                    CORSConfiguration={
+                        "CORSRules": [
+                            {
+                                "AllowedMethods": list(BUCKET_CORS_METHODS),
+                                "AllowedOrigins": list(self.allowed_origins),
+                                "AllowedHeaders": list(BUCKET_CORS_ALLOWED_HEADERS),
+                                "ExposeHeaders": list(BUCKET_CORS_EXPOSED_HEADERS),
+                                "MaxAgeSeconds": BUCKET_CORS_MAX_AGE_SECONDS,
+                            }
+                        ]
+                    },
+                )
 
     def _start_api(self) -> None:
         from stepstore_functions.dal import clients
@@ -156,11 +274,14 @@ class LocalStack:
 
         _, self.admin_token = create_user(None, "admin", Role.ADMIN)
         gateway = Gateway(
-            api=LocalFunction("stepstore-api", api.lambda_handler),
-            authorizer=LocalFunction("stepstore-authorizer", authorizer.lambda_handler),
+            api=LocalFunction("stepstore-api", api.lambda_handler, self.function_credentials("api")),
+            authorizer=LocalFunction(
+                "stepstore-authorizer", authorizer.lambda_handler, self.function_credentials("authorizer")
+            ),
             public_routes=api.PUBLIC_ROUTES,
             stage=STAGE,
             region=REGION,
+            allowed_origins=frozenset(self.allowed_origins),
         )
         self._server = serve(gateway, self.host, self.port)
 
@@ -182,6 +303,42 @@ class LocalStack:
             self._server.server_close()
             self._server = None
         if self._moto is not None:
+            if self.enforce_iam:
+                from stepstore.local import iam
+
+                self._set_iam_enforcement(False)
+                iam.uninstall_credential_switch()
+                self.principals = None
+                boto3.DEFAULT_SESSION = None
             self._moto.stop()
             self._moto = None
         self._environment.restore()
+
+
+class _MotoServer:
+    """moto's server (as moto.server.ThreadedMotoServer runs it), its WSGI app wrapped by `wrap`."""
+
+    def __init__(self, host: str, port: int, wrap: Callable[[Any], Any]) -> None:
+        self.host, self.port, self._wrap = host, port, wrap
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = self._wrap(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self.host, self.port, app, True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="stepstore-moto", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
