@@ -189,7 +189,7 @@ def test_the_trigger_token_secret_starts_as_the_marker_the_trigger_skips_on(synt
 
 
 def test_a_readable_bucket_setting_reaches_the_api_and_grants_reads_there_only():
-    from aws_cdk import App, Environment, Stack
+    from aws_cdk import App, Stack
     from aws_cdk.assertions import Template
 
     from infra.components.functions import Functions as FunctionsConstruct
