@@ -279,26 +279,25 @@ def test_server_side_credentials_and_prefix_validation():
             check_relative_path("prefix", bad)
 
 
-def test_secret_store_creates_updates_reads_and_deletes(monkeypatch):
+def test_secret_store_creates_updates_reads_and_deletes(stack):
+    # Against the session's local stack (moto in server mode, as the operator): moto's in-process
+    # mock_aws would reset the backends that stack shares with this process.
+    import uuid
+
     import boto3
-    from moto import mock_aws
 
     from stepstore_functions.dal.secrets import SecretStore
 
-    for key in ("AWS_ENDPOINT_URL",):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("secretsmanager", region_name="us-east-1")
-        secrets = SecretStore("stepstore/unit/connections/", client)
-        assert secrets.secret_name("alice", "db") == "stepstore/unit/connections/alice/db"
-        assert secrets.get("alice", "db") is None
-        secrets.put("alice", "db", {"password": "one"})
-        secrets.put("alice", "db", {"password": "two"})
-        assert secrets.get("alice", "db") == {"password": "two"}
-        secrets.delete("alice", "db")
-        secrets.delete("alice", "db")  # already gone is fine
-        assert secrets.get("alice", "db") is None
-        secrets.put("alice", "db", {"password": "three"})
-        assert secrets.get("alice", "db") == {"password": "three"}
+    client = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=stack.aws_endpoint_url)
+    prefix = f"stepstore/unit-{uuid.uuid4().hex[:8]}/connections/"
+    secrets = SecretStore(prefix, client)
+    assert secrets.secret_name("alice", "db") == f"{prefix}alice/db"
+    assert secrets.get("alice", "db") is None
+    secrets.put("alice", "db", {"password": "one"})
+    secrets.put("alice", "db", {"password": "two"})
+    assert secrets.get("alice", "db") == {"password": "two"}
+    secrets.delete("alice", "db")
+    secrets.delete("alice", "db")  # already gone is fine
+    assert secrets.get("alice", "db") is None
+    secrets.put("alice", "db", {"password": "three"})
+    assert secrets.get("alice", "db") == {"password": "three"}
