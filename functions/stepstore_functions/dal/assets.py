@@ -6,6 +6,9 @@ Item layout (all keyed pk/sk; gsi1/gsi2 are the table's overloaded indexes):
            gsi1 ASSETS#<owner> / <updated iso>#<id> (an owner's assets, newest first),
            gsi2 ASSETNAME#<owner>#<name> / <updated iso>#<id> (by name, newest first).
 - version  pk=ASSET#<id>  sk=V#<8 digits> one per saved version, never changed.
+- owner    pk=ASSET#<id>  sk=OWNER#<owner>  keys only: lets an access check ask for items keyed by
+           the reader alone (this, or their share), which exist only when access is granted, so
+           refusing a hidden asset reads exactly what refusing an absent one does.
 - share    pk=ASSET#<id>  sk=SHARE#<grantee>;
            gsi1 SHARED#<grantee> / <type>#<label>#<id> (what is shared with a user).
 - label    pk=ASSETLABEL#<owner>#<type>#<label> sk=LABEL: claims (owner, type, label) for one asset.
@@ -40,6 +43,7 @@ from stepstore_functions.dal.tables import (
     _MetadataModel,
     lost_a_race,
     on_metadata_table,
+    read_together,
     transaction,
     utcnow,
 )
@@ -114,6 +118,14 @@ class AssetLabelItem(_MetadataModel):
         pass
 
     asset_id = UnicodeAttribute()
+
+
+@on_metadata_table
+class AssetOwnerItem(_MetadataModel):
+    """pk=ASSET#<id>, sk=OWNER#<owner>: who owns the asset, found by key by that owner alone."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
 
 
 @on_metadata_table
@@ -266,6 +278,19 @@ def get_head(asset_id: str) -> AssetVersion | None:
         return None
 
 
+def readable_by(asset_id: str, reader: str) -> bool:
+    """Whether `reader` owns the asset or has a share of it: one read of two items keyed by the reader.
+
+    Neither item exists for someone with no access, whether or not the asset does, so the check
+    reads, and returns, exactly the same for a hidden asset as for an absent one.
+    """
+    pk = asset_pk(asset_id)
+    found = read_together(
+        [(AssetOwnerItem, pk, f"OWNER#{reader}"), (AssetShareItem, pk, f"SHARE#{reader}")], attributes=["pk"]
+    )
+    return any(item is not None for item in found)
+
+
 def get_heads(asset_ids: Iterable[str]) -> list[AssetVersion]:
     keys = [(asset_pk(a), HEAD) for a in dict.fromkeys(asset_ids)]
     return [_record(item) for item in AssetHeadItem.batch_get(keys, consistent_read=True)] if keys else []
@@ -361,6 +386,7 @@ def save_version(
                 tx.save(version_item, condition=AssetVersionItem.pk.does_not_exist())
                 if head is None:
                     tx.save(_head_item(record), condition=AssetHeadItem.pk.does_not_exist())
+                    tx.save(AssetOwnerItem(pk=asset_pk(record.asset_id), sk=f"OWNER#{owner}"))
                     tx.save(
                         AssetLabelItem(pk=claim, sk="LABEL", asset_id=record.asset_id),
                         condition=AssetLabelItem.pk.does_not_exist(),
@@ -406,6 +432,7 @@ def delete_asset(asset_id: str) -> list[AssetVersion]:
         raise NotFoundError(f"asset {asset_id} not found")
     with transaction() as tx:
         tx.delete(AssetHeadItem(pk=asset_pk(asset_id), sk=HEAD), condition=AssetHeadItem.pk.exists())
+        tx.delete(AssetOwnerItem(pk=asset_pk(asset_id), sk=f"OWNER#{head.owner}"))
         tx.delete(
             AssetLabelItem(pk=label_pk(head.owner, head.draft.asset_type, head.draft.label), sk="LABEL"),
             condition=AssetLabelItem.asset_id == asset_id,
@@ -484,14 +511,6 @@ def delete_share(asset_id: str, grantee: str) -> bool:
         if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
             return False
         raise
-    return True
-
-
-def has_share(asset_id: str, grantee: str) -> bool:
-    try:
-        AssetShareItem.get(asset_pk(asset_id), f"SHARE#{grantee}", consistent_read=True)
-    except DoesNotExist:
-        return False
     return True
 
 

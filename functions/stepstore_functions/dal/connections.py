@@ -1,9 +1,14 @@
 """Connection records and shares in the metadata table (credentials are in Secrets Manager).
 
 pk=CONN#<owner>#<name>, sk=CONN          the connection; gsi1 lists an owner's connections by name,
-                                         gsi2 finds one by its id
+                                         gsi2 (CONNID#<id> / OWNER#<owner>) finds it by id for its owner
 pk=CONN#<owner>#<name>, sk=SHARE#<user>  a share; gsi1 (CONNSHARED#<user>) lists what is shared
-                                         with <user>, so that is a query, never a scan
+                                         with <user>, so that is a query, never a scan; gsi2
+                                         (CONNID#<id> / SHARE#<user>) finds it by id for <user>
+
+Access checks only ever ask for items keyed by the reader (their share, their ownership), which
+exist only when access is granted: refusing a hidden connection reads exactly what refusing an
+absent one does, so neither the answer nor its timing tells them apart.
 """
 
 from __future__ import annotations
@@ -62,7 +67,10 @@ class ConnectionShareItem(_MetadataModel):
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
     by_grantee = ByGsi1()
+    by_id = ByGsi2()
 
 
 def connection_pk(owner: str, name: str) -> str:
@@ -104,7 +112,7 @@ def create(
         gsi1pk=f"CONNS#{owner}",
         gsi1sk=name,
         gsi2pk=f"CONNID#{connection_id}",
-        gsi2sk="CONN",
+        gsi2sk=f"OWNER#{owner}",
     )
     try:
         item.save(condition=ConnectionItem.pk.does_not_exist())
@@ -122,9 +130,32 @@ def get(owner: str, name: str) -> Connection | None:
         return None
 
 
-def find_by_id(connection_id: str) -> Connection | None:
-    for item in ConnectionItem.by_id.query(f"CONNID#{connection_id}", limit=1):
-        return _connection(item)
+def shared_id(owner: str, name: str, reader: str) -> str | None:
+    """The id of the connection that `owner/name` was shared with `reader` as, if it was.
+
+    Only the reader's share is read: it exists or not the same way whether the connection does.
+    """
+    try:
+        share = ConnectionShareItem.get(
+            connection_pk(owner, name),
+            f"{SHARE_PREFIX}{reader}",
+            consistent_read=True,
+            attributes_to_get=["connection_id"],
+        )
+    except DoesNotExist:
+        return None
+    return share.connection_id
+
+
+def find_by_id(connection_id: str, reader: str) -> tuple[str, str] | None:
+    """Owner and name of the connection with this id, if `reader` owns it or it was shared with them."""
+    pk = f"CONNID#{connection_id}"
+    for item in ConnectionItem.by_id.query(pk, ConnectionItem.gsi2sk == f"OWNER#{reader}", limit=1):
+        return item.owner, item.name
+    for share in ConnectionShareItem.by_id.query(
+        pk, ConnectionShareItem.gsi2sk == f"{SHARE_PREFIX}{reader}", limit=1
+    ):
+        return share.owner, share.name
     return None
 
 
@@ -134,16 +165,6 @@ def shares(connection: Connection) -> tuple[str, ...]:
         pk, ConnectionShareItem.sk.startswith(SHARE_PREFIX), consistent_read=True
     )
     return tuple(sorted(i.grantee for i in found if i.connection_id == connection.connection_id))
-
-
-def is_shared_with(connection: Connection, user: str) -> bool:
-    try:
-        item = ConnectionShareItem.get(
-            connection_pk(connection.owner, connection.name), f"{SHARE_PREFIX}{user}", consistent_read=True
-        )
-    except DoesNotExist:
-        return False
-    return item.connection_id == connection.connection_id
 
 
 def list_owned(owner: str) -> list[Connection]:
@@ -201,6 +222,8 @@ def share(connection: Connection, grantee: str) -> bool:
         grantee=grantee,
         gsi1pk=f"CONNSHARED#{grantee}",
         gsi1sk=f"{owner}#{name}",
+        gsi2pk=f"CONNID#{connection.connection_id}",
+        gsi2sk=f"{SHARE_PREFIX}{grantee}",
     )
     try:
         with transaction() as tx:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     NumberAttribute,
@@ -183,6 +186,38 @@ def bind_tables() -> None:
 
 
 _transaction_connection: list[Connection] = []
+
+
+M = TypeVar("M", bound=Model)
+
+
+def read_together(
+    wanted: Sequence[tuple[type[M], str, str]], attributes: Sequence[str] = ()
+) -> list[M | None]:
+    """Items of the metadata table by (item class, pk, sk), in one consistent BatchGetItem.
+
+    Each comes back as its own class (only `attributes` besides its keys, when given), None where
+    absent. Access checks read an item and the caller's share of it at once, asking only for the
+    few attributes that decide: a refused lookup then does the same work, and moves next to the
+    same bytes, whether the item exists or not, so its timing tells nothing.
+    """
+    if not wanted:
+        return []
+    connection = wanted[0][0]._get_connection()
+    keys: list[Any] = [{"pk": pk, "sk": sk} for _, pk, sk in dict.fromkeys(wanted)]
+    projection = list(dict.fromkeys(["pk", "sk", *attributes])) if attributes else None
+    raw: dict[tuple[str, str], dict[str, Any]] = {}
+    for attempt in range(8):
+        response = connection.batch_get_item(keys, consistent_read=True, attributes_to_get=projection)
+        for item in response.get("Responses", {}).get(connection.table_name, []):
+            raw[(item["pk"]["S"], item["sk"]["S"])] = item
+        keys = response.get("UnprocessedKeys", {}).get(connection.table_name, {}).get("Keys", [])
+        if not keys:
+            break
+        time.sleep(0.01 * 2**attempt)  # throttled: DynamoDB asks for the rest again
+    else:
+        raise RuntimeError("DynamoDB left keys unprocessed after 8 attempts")
+    return [cls.from_raw_data(raw[(pk, sk)]) if (pk, sk) in raw else None for cls, pk, sk in wanted]
 
 
 def transaction() -> TransactWrite:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from stepstore_functions.dal import assets as asset_store
-from stepstore_functions.dal import users as user_store
 from stepstore_functions.dal.blobs import BlobStore
 from stepstore_functions.logic.uploads import Ticket, declared, more_part_urls, open_upload, verify_upload
 from stepstore_functions.models.assets import (
@@ -68,8 +67,8 @@ def _check_draft(draft: AssetDraft) -> None:
 def _visible_head(actor: Actor, asset_id: str) -> AssetVersion:
     """The asset if the actor owns it or it is shared with them; otherwise not found, disclosing nothing."""
     valid_asset_id(asset_id)
-    head = asset_store.get_head(asset_id)
-    if head is None or (head.owner != actor.user and not asset_store.has_share(asset_id, actor.user)):
+    head = asset_store.get_head(asset_id) if asset_store.readable_by(asset_id, actor.user) else None
+    if head is None:  # never readable, or deleted since
         raise NotFoundError(f"asset {asset_id} not found")
     return head
 
@@ -352,8 +351,8 @@ def share_asset(actor: Actor, asset_id: str, grantee: str) -> AssetShare:
     valid_user_name("user", grantee)
     if grantee == actor.user:
         raise InvalidInputError(f"asset {asset_id} is already yours, {grantee!r}", field="user")
-    if user_store.get_user(grantee) is None:
-        raise NotFoundError(f"user {grantee!r} not found")
+    # Whether `grantee` is a user is not checked: the answer must not tell users apart from names
+    # nobody has (that would let anyone list the users). A share names a user name.
     return asset_store.put_share(head, grantee)
 
 

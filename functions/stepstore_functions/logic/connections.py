@@ -14,7 +14,6 @@ from dataclasses import replace
 from typing import Any
 
 from stepstore_functions.dal import connections as connection_store
-from stepstore_functions.dal import users as user_store
 from stepstore_functions.dal.secrets import SecretStore
 from stepstore_functions.models.connections import (
     MAX_CREDENTIAL_FIELDS,
@@ -133,14 +132,19 @@ def _with_shares(connection: Connection) -> Connection:
     return replace(connection, shared_with=shared)
 
 
-def _visible(actor: Actor, connection: Connection | None, owner: str, name: str) -> Connection:
-    if connection is None:
+def _visible(actor: Actor, owner: str, name: str) -> Connection:
+    if owner == actor.user:
+        own = connection_store.get(owner, name)
+        if own is None:
+            raise _not_found(owner, name)
+        return _with_shares(own)
+    # Someone else's: only the caller's share is read until it is found, so a refusal takes the same
+    # work (and the same words) for a hidden connection as for an absent one.
+    shared_as = connection_store.shared_id(owner, name, actor.user)
+    connection = connection_store.get(owner, name) if shared_as is not None else None
+    if connection is None or connection.connection_id != shared_as:
         raise _not_found(owner, name)
-    if connection.owner == actor.user:
-        return _with_shares(connection)
-    if connection_store.is_shared_with(connection, actor.user):
-        return connection
-    raise _not_found(owner, name)
+    return connection
 
 
 def get_connection(actor: Actor, name: str, owner: str | None = None) -> Connection:
@@ -148,17 +152,20 @@ def get_connection(actor: Actor, name: str, owner: str | None = None) -> Connect
     owner = owner or actor.user
     valid_user_name("owner", owner)
     valid_connection_name("name", name)
-    return _visible(actor, connection_store.get(owner, name), owner, name)
+    return _visible(actor, owner, name)
 
 
 def get_connection_by_id(actor: Actor, connection_id: str) -> Connection:
+    not_found = NotFoundError(f"connection id {connection_id[:64]!r} not found")
     if not _ID.match(connection_id):
-        raise NotFoundError(f"connection id {connection_id[:64]!r} not found")
-    found = connection_store.find_by_id(connection_id)
+        raise not_found
+    found = connection_store.find_by_id(connection_id, actor.user)
+    if found is None:
+        raise not_found
     try:
-        return _visible(actor, found, found.owner if found else "?", found.name if found else "?")
+        return _visible(actor, *found)
     except NotFoundError:
-        raise NotFoundError(f"connection id {connection_id!r} not found") from None
+        raise not_found from None
 
 
 def read_credentials(actor: Actor, name: str, owner: str | None = None) -> tuple[Connection, dict[str, Any]]:
@@ -207,8 +214,8 @@ def share_connection(actor: Actor, name: str, grantee: str) -> Connection:
         raise InvalidInputError(
             f"connection {name!r} is already yours; share it with another user", field="user"
         )
-    if user_store.get_user(grantee) is None:
-        raise NotFoundError(f"user {grantee!r} not found")
+    # Whether `grantee` is a user is not checked: the answer must not tell users apart from names
+    # nobody has (that would let anyone list the users). A share names a user name.
     if not connection_store.share(connection, grantee):
         raise _not_found(actor.user, name)
     return _with_shares(_own(actor, name))
