@@ -78,6 +78,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     ls = actions.add_parser("ls", help="assets you own or that are shared with you, newest first")
     filters(ls)
     ls.add_argument("--mine", action="store_true", help="only your own, not those shared with you")
+    ls.add_argument(
+        "--owner", help="only this user's (shared ones too when you hold an asset of the same label and type)"
+    )
     ls.add_argument("--json", action="store_true")
     common(ls)
     ls.set_defaults(run=_ls)
@@ -131,7 +134,12 @@ def _api(args: argparse.Namespace) -> ApiClient:
 
 
 def _listing(api: ApiClient, args: argparse.Namespace) -> list[dict[str, Any]]:
-    params = {"label": args.label, "type": args.type, "name": args.name}
+    params = {
+        "label": args.label,
+        "type": args.type,
+        "name": args.name,
+        "owner": getattr(args, "owner", None),
+    }
     return api.get("/assets", **{k: v for k, v in params.items() if v is not None})["assets"]
 
 

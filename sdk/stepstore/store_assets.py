@@ -62,8 +62,11 @@ class AssetMethods:
         time_created: str | datetime | None = None,
         asset_id: str | None = None,
         columns: Sequence[str] | None = None,
+        owner: str | None = None,
     ) -> Asset:
-        """The newest asset version you own or that is shared with you matching every filter given.
+        """The newest asset version matching every filter given: your own when any of yours matches,
+        else one shared with you. Sharing never changes what your own lookups return: another user's
+        asset with the type and label of one of yours is found only when `owner` names them.
 
         `name` and `time_created` (exact) may match an older version. Label and type both None (and
         no asset_id): ValueError. Nothing matches: NotFoundError (a ValueError). For a dataset,
@@ -71,7 +74,7 @@ class AssetMethods:
         """
         if label is None and type is None and asset_id is None:
             raise InvalidInputError("get_asset needs a label or a type (or an asset_id)", field="label")
-        params = _filters(label, type, name, asset_id)
+        params = _filters(label, type, name, asset_id, owner)
         if time_created is not None:
             params["time_created"] = describe_time(time_created)
         return load_asset(self._api.get("/assets/match", **params), columns=columns, api=self._api)
@@ -82,10 +85,14 @@ class AssetMethods:
         type: AssetType | str | None = None,
         name: str | None = None,
         asset_id: str | None = None,
+        owner: str | None = None,
     ) -> list[Asset]:
         """Every asset you own or that is shared with you matching the filters (current versions,
-        newest first); no filter: all of them. Each comes with its object loaded."""
-        return [load_asset(body, api=self._api) for body in self._list_assets(label, type, name, asset_id)]
+        newest first); no filter: all of them. Each comes with its object loaded. A shared asset with
+        the type and label of one of yours is left out unless `owner` names its owner."""
+        return [
+            load_asset(body, api=self._api) for body in self._list_assets(label, type, name, asset_id, owner)
+        ]
 
     def list_assets(
         self,
@@ -93,9 +100,10 @@ class AssetMethods:
         type: AssetType | str | None = None,
         name: str | None = None,
         asset_id: str | None = None,
+        owner: str | None = None,
     ) -> list[AssetInfo]:
         """Like `get_assets`, but only what the store records about each (no objects are read)."""
-        return [AssetInfo.from_api(body) for body in self._list_assets(label, type, name, asset_id)]
+        return [AssetInfo.from_api(body) for body in self._list_assets(label, type, name, asset_id, owner)]
 
     def _list_assets(
         self,
@@ -103,8 +111,9 @@ class AssetMethods:
         type: AssetType | str | None,
         name: str | None,
         asset_id: str | None,
+        owner: str | None = None,
     ) -> list[dict[str, Any]]:
-        return self._api.get("/assets", **_filters(label, type, name, asset_id))["assets"]
+        return self._api.get("/assets", **_filters(label, type, name, asset_id, owner))["assets"]
 
     def get_asset_by_id(
         self, asset_id: str, version: int | None = None, columns: Sequence[str] | None = None
@@ -115,23 +124,32 @@ class AssetMethods:
             path += f"/versions/{int(version)}"
         return load_asset(self._api.get(path), columns=columns, api=self._api)
 
-    def get_model(self, label: str | None = None, name: str | None = None) -> Model:
-        """The newest Model asset with this label (and name)."""
-        return self.get_asset(label, AssetType.MODEL, name)  # type: ignore[return-value]
+    def get_model(self, label: str | None = None, name: str | None = None, owner: str | None = None) -> Model:
+        """The newest Model asset with this label (and name); yours first (see `get_asset`)."""
+        return self.get_asset(label, AssetType.MODEL, name, owner=owner)  # type: ignore[return-value]
 
     def get_dataset(
-        self, label: str | None = None, name: str | None = None, columns: Sequence[str] | None = None
+        self,
+        label: str | None = None,
+        name: str | None = None,
+        columns: Sequence[str] | None = None,
+        owner: str | None = None,
     ) -> Dataset:
-        """The newest Dataset asset with this label (and name); `columns` reads only those from storage."""
-        return self.get_asset(label, AssetType.DATASET, name, columns=columns)  # type: ignore[return-value]
+        """The newest Dataset asset with this label (and name), yours first (see `get_asset`);
+        `columns` reads only those from storage."""
+        return self.get_asset(label, AssetType.DATASET, name, columns=columns, owner=owner)  # type: ignore[return-value]
 
-    def get_schema(self, label: str | None = None, name: str | None = None) -> Schema:
-        """The newest Schema asset with this label (and name)."""
-        return self.get_asset(label, AssetType.SCHEMA, name)  # type: ignore[return-value]
+    def get_schema(
+        self, label: str | None = None, name: str | None = None, owner: str | None = None
+    ) -> Schema:
+        """The newest Schema asset with this label (and name); yours first (see `get_asset`)."""
+        return self.get_asset(label, AssetType.SCHEMA, name, owner=owner)  # type: ignore[return-value]
 
-    def get_explainer(self, label: str | None = None, name: str | None = None) -> Explainer:
-        """The newest Explainer asset with this label (and name)."""
-        return self.get_asset(label, AssetType.EXPLAINER, name)  # type: ignore[return-value]
+    def get_explainer(
+        self, label: str | None = None, name: str | None = None, owner: str | None = None
+    ) -> Explainer:
+        """The newest Explainer asset with this label (and name); yours first (see `get_asset`)."""
+        return self.get_asset(label, AssetType.EXPLAINER, name, owner=owner)  # type: ignore[return-value]
 
     def list_asset_versions(self, asset_id: str) -> list[AssetInfo]:
         """Every version of an asset you own or that is shared with you, newest first."""
@@ -156,13 +174,18 @@ class AssetMethods:
 
 
 def _filters(
-    label: str | None, kind: AssetType | str | None, name: str | None, asset_id: str | None
+    label: str | None,
+    kind: AssetType | str | None,
+    name: str | None,
+    asset_id: str | None,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     given = {
         "label": label,
         "type": asset_type(kind).value if kind is not None else None,
         "name": name,
         "asset_id": asset_id,
+        "owner": owner,
     }
     return {k: v for k, v in given.items() if v is not None}
 

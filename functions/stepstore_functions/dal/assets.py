@@ -304,6 +304,15 @@ def find_by_label(owner: str, asset_type: AssetType, label: str) -> str | None:
         return None
 
 
+def labels_held(owner: str, wanted: Iterable[tuple[AssetType, str]]) -> set[tuple[AssetType, str]]:
+    """Which of these (type, label) pairs the owner holds an asset of: one batch read of label claims."""
+    pairs = {label_pk(owner, t, label): (t, label) for t, label in wanted}
+    if not pairs:
+        return set()
+    found = AssetLabelItem.batch_get([(pk, "LABEL") for pk in pairs], consistent_read=True)
+    return {pairs[item.pk] for item in found}
+
+
 def owned_heads(owner: str, limit: int | None = None) -> list[AssetVersion]:
     """The owner's assets (current versions), newest first: one index query."""
     items = AssetHeadItem.by_owner.query(f"ASSETS#{owner}", scan_index_forward=False, limit=limit)

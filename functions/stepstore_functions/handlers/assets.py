@@ -110,20 +110,26 @@ def list_assets(
     name: Annotated[str | None, Query(max_length=256)] = None,
     asset_id: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    owner: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AssetList:
-    found = assets.list_assets(request_actor(router), label, type, name, asset_id, limit)
+    found = assets.list_assets(request_actor(router), label, type, name, asset_id, limit, owner)
     return AssetList(assets=[asset_out(r.record, r.url) for r in found])
 
 
-@router.get("/assets/match", summary="The newest asset version that matches every filter given")
+@router.get(
+    "/assets/match",
+    summary="The newest asset version that matches every filter given: the caller's own first, "
+    "a shared one only when none of theirs matches (or `owner` names its owner)",
+)
 def find_asset(
     label: Annotated[str | None, Query(max_length=256)] = None,
     type: Annotated[AssetType | None, Query()] = None,
     name: Annotated[str | None, Query(max_length=256)] = None,
     time_created: Annotated[datetime | None, Query()] = None,
     asset_id: Annotated[str | None, Query(max_length=32)] = None,
+    owner: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AssetOut:
-    found = assets.find_asset(request_actor(router), label, type, name, time_created, asset_id)
+    found = assets.find_asset(request_actor(router), label, type, name, time_created, asset_id, owner)
     return asset_out(found.record, found.url)
 
 

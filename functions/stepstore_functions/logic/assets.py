@@ -228,27 +228,51 @@ def list_versions(actor: Actor, asset_id: str) -> list[AssetVersion]:
 
 
 def _candidate_heads(
-    actor: Actor, label: str | None, asset_type: AssetType | None, name: str | None, asset_id: str | None
-) -> list[AssetVersion]:
-    """Current versions of the assets the actor may read that match label and type (not yet name)."""
+    actor: Actor,
+    label: str | None,
+    asset_type: AssetType | None,
+    name: str | None,
+    asset_id: str | None,
+    owner: str | None = None,
+) -> tuple[list[AssetVersion], list[AssetVersion]]:
+    """Current versions the actor may read that match label, type and owner (not yet name): their
+    own, and those shared with them.
+
+    Sharing never changes what a user's own lookups return: a shared asset whose type and label the
+    actor also holds is left out, unless `owner` names its owner (or `asset_id` names it).
+    """
+    if owner is not None:
+        valid_user_name("owner", owner)
     if asset_id is not None:
-        heads = [_visible_head(actor, asset_id)]
+        head = _visible_head(actor, asset_id)
+        own, shared = ([head], []) if head.owner == actor.user else ([], [head])
     else:
-        if label is not None and asset_type is not None:
-            own_id = asset_store.find_by_label(actor.user, asset_type, label)
-            own = asset_store.get_heads([own_id]) if own_id else []
-        elif name is not None:
-            own = asset_store.owned_heads_named(actor.user, name)
-        else:
-            own = asset_store.owned_heads(actor.user)
-        shared = asset_store.get_heads(asset_store.shared_with(actor.user, asset_type, label))
-        heads = own + shared
-    return [
-        h
-        for h in heads
-        if (label is None or h.draft.label == label)
-        and (asset_type is None or h.draft.asset_type is asset_type)
-    ]
+        own = []
+        if owner is None or owner == actor.user:
+            if label is not None and asset_type is not None:
+                own_id = asset_store.find_by_label(actor.user, asset_type, label)
+                own = asset_store.get_heads([own_id]) if own_id else []
+            elif name is not None:
+                own = asset_store.owned_heads_named(actor.user, name)
+            else:
+                own = asset_store.owned_heads(actor.user)
+        shared = []
+        if owner != actor.user:
+            shared = asset_store.get_heads(asset_store.shared_with(actor.user, asset_type, label))
+            if owner is None:
+                held = asset_store.labels_held(
+                    actor.user, {(h.draft.asset_type, h.draft.label) for h in shared}
+                )
+                shared = [h for h in shared if (h.draft.asset_type, h.draft.label) not in held]
+
+    def wanted(head: AssetVersion) -> bool:
+        return (
+            (label is None or head.draft.label == label)
+            and (asset_type is None or head.draft.asset_type is asset_type)
+            and (owner is None or head.owner == owner)
+        )
+
+    return [h for h in own if wanted(h)], [h for h in shared if wanted(h)]
 
 
 def list_assets(
@@ -258,17 +282,19 @@ def list_assets(
     name: str | None = None,
     asset_id: str | None = None,
     limit: int = MAX_LISTED_ASSETS,
+    owner: str | None = None,
 ) -> list[ReadableAsset]:
     """The current version of every asset the actor owns or was shared that matches, newest first.
 
     Each with a download URL (presigning is local signing, no request), so a client can load them all.
-    An asset_id the actor may not read simply matches nothing.
+    An asset_id the actor may not read simply matches nothing. A shared asset with the type and label
+    of one of the actor's own is listed only when `owner` names its owner.
     """
     try:
-        heads = _candidate_heads(actor, label, asset_type, name, asset_id)
+        own, shared = _candidate_heads(actor, label, asset_type, name, asset_id, owner)
     except NotFoundError:
         return []
-    matching = [h for h in heads if name is None or h.draft.name == name]
+    matching = [h for h in own + shared if name is None or h.draft.name == name]
     matching.sort(key=lambda h: h.created_at, reverse=True)
     return [_readable(h) for h in matching[: min(max(limit, 1), MAX_LISTED_ASSETS)]]
 
@@ -280,16 +306,28 @@ def find_asset(
     name: str | None = None,
     time_created: datetime | None = None,
     asset_id: str | None = None,
+    owner: str | None = None,
 ) -> ReadableAsset:
-    """The newest version, of any asset the actor may read, that matches every filter given.
+    """The newest version that matches every filter given, of the actor's own assets when any
+    matches, else of those shared with them (or of `owner`'s, when named).
 
-    Name and time_created match older versions too: an asset whose current version was renamed is
-    still found by the name one of its versions had.
+    Own assets always win: sharing an asset with someone can never change what their lookups of
+    their own return. Name and time_created match older versions too: an asset whose current
+    version was renamed is still found by the name one of its versions had.
     """
     if label is None and asset_type is None and asset_id is None:
         raise InvalidInputError("give a label or a type (or an asset_id) to find an asset", field="label")
     when = _as_utc(time_created) if time_created is not None else None
-    heads = _candidate_heads(actor, label, asset_type, None, asset_id)
+    own, shared = _candidate_heads(actor, label, asset_type, None, asset_id, owner)
+    best = _newest_match(own, name, when) or _newest_match(shared, name, when)
+    if best is None:
+        raise NotFoundError(
+            f"no asset matches {_describe(label, asset_type, name, time_created, asset_id, owner)}"
+        )
+    return _readable(best)
+
+
+def _newest_match(heads: list[AssetVersion], name: str | None, when: datetime | None) -> AssetVersion | None:
     best: AssetVersion | None = None
     for head in heads:
         if (name is None or head.draft.name == name) and (when is None or head.created_at == when):
@@ -307,9 +345,7 @@ def find_asset(
             )
         if found is not None and (best is None or found.created_at > best.created_at):
             best = found
-    if best is None:
-        raise NotFoundError(f"no asset matches {_describe(label, asset_type, name, time_created, asset_id)}")
-    return _readable(best)
+    return best
 
 
 def _describe(
@@ -318,12 +354,14 @@ def _describe(
     name: str | None,
     when: datetime | None,
     asset_id: str | None,
+    owner: str | None = None,
 ) -> str:
     given = {
         "label": label,
         "type": asset_type.value if asset_type else None,
         "name": name,
         "asset_id": asset_id,
+        "owner": owner,
     }
     parts = [f"{k}={v!r}" for k, v in given.items() if v is not None]
     if when is not None:
