@@ -83,7 +83,9 @@ TABLES: tuple[TableSpec, ...] = (METADATA_TABLE, LINKS_TABLE)
 # Step outputs, page payloads and DataSource uploads.
 DATA_BUCKET = BucketSpec(logical_name="data", staging_tag=STAGING_TAG)
 ASSETS_BUCKET = BucketSpec(logical_name="assets", versioned=True, staging_tag=STAGING_TAG)
-FIXTURES_BUCKET = BucketSpec(logical_name="fixtures", cors=False)
+# Fixture uploads are staged (tagged staging) and copied to their key once verified; a staging
+# leftover, or a staging URL reused after the commit, expires like any other bucket's.
+FIXTURES_BUCKET = BucketSpec(logical_name="fixtures", staging_tag=STAGING_TAG, cors=False)
 
 BUCKETS: tuple[BucketSpec, ...] = (DATA_BUCKET, ASSETS_BUCKET, FIXTURES_BUCKET)
 

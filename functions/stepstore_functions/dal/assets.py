@@ -83,6 +83,7 @@ class _VersionFields(_MetadataModel):
     size = NumberAttribute()
     etag = UnicodeAttribute()
     key = UnicodeAttribute()
+    object_version = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
@@ -228,6 +229,7 @@ def _record(item: _VersionFields) -> AssetVersion:
         etag=item.etag,
         key=item.key,
         created_at=item.created_at,
+        object_version=item.object_version,
     )
 
 
@@ -249,6 +251,7 @@ def _fields(record: AssetVersion) -> dict[str, Any]:
         "size": record.size,
         "etag": record.etag,
         "key": record.key,
+        "object_version": record.object_version,
         "created_at": record.created_at,
     }
 
@@ -353,6 +356,7 @@ def save_version(
     key: str,
     overwrite: bool,
     target_asset_id: str | None,
+    object_version: str | None = None,
 ) -> AssetVersion:
     """Commit a new version: a new asset (claiming its label), or the next version of an existing one.
 
@@ -386,6 +390,7 @@ def save_version(
             etag=etag,
             key=key,
             created_at=utcnow(),
+            object_version=object_version,
         )
         version_item = AssetVersionItem(
             pk=asset_pk(record.asset_id), sk=_version_sk(record.version), **_fields(record)

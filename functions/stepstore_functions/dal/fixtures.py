@@ -73,15 +73,29 @@ _COPY_PART_BYTES = 1024**3  # parts of a multipart copy
 _MAX_SINGLE_COPY_BYTES = 5 * 1024**3  # S3's limit for one CopyObject
 
 
-def copy_object(bucket: str, source_key: str, key: str, s3: Any = None) -> None:
-    """Server-side copy within the bucket (multipart for objects past 5 GB)."""
+def copy_object(
+    bucket: str, source_key: str, key: str, s3: Any = None, *, if_match: str | None = None, tagging: str = ""
+) -> None:
+    """Server-side copy within the bucket (multipart for objects past 5 GB).
+
+    With `if_match`, only a source with that ETag is copied (the bytes that were verified); the copy
+    carries `tagging` (URL-encoded) instead of the source's tags.
+    """
     s3 = s3 or client("s3")
     source = {"Bucket": bucket, "Key": source_key}
+    condition = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
     size = int(s3.head_object(Bucket=bucket, Key=source_key)["ContentLength"])
     if size <= _MAX_SINGLE_COPY_BYTES:
-        s3.copy_object(CopySource=source, Bucket=bucket, Key=key)
+        s3.copy_object(
+            CopySource=source,
+            Bucket=bucket,
+            Key=key,
+            TaggingDirective="REPLACE",
+            Tagging=tagging,
+            **condition,
+        )
         return
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, Tagging=tagging)["UploadId"]
     try:
         parts = []
         for number, start in enumerate(range(0, size, _COPY_PART_BYTES), start=1):
@@ -93,6 +107,7 @@ def copy_object(bucket: str, source_key: str, key: str, s3: Any = None) -> None:
                 PartNumber=number,
                 CopySource=source,
                 CopySourceRange=f"bytes={start}-{end}",
+                **condition,
             )
             parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
         s3.complete_multipart_upload(

@@ -39,7 +39,9 @@ def _asset_blobs() -> BlobStore:
 
 
 def _readable(record: AssetVersion) -> ReadableAsset:
-    return ReadableAsset(record=record, url=_asset_blobs().presign_download(record.key))
+    return ReadableAsset(
+        record=record, url=_asset_blobs().presign_download(record.key, record.object_version)
+    )
 
 
 def _check_draft(draft: AssetDraft) -> None:
@@ -178,7 +180,7 @@ def commit_upload(
         asset_store.purge_object(blobs.bucket, upload.key)
         asset_store.delete_upload(upload_id)
 
-    verify_upload(
+    stored = verify_upload(
         blobs,
         upload.key,
         upload.multipart_id,
@@ -202,6 +204,7 @@ def commit_upload(
             upload.key,
             upload.overwrite,
             upload.target_asset_id,
+            stored.version_id,
         )
     except (ConflictError, NotFoundError):
         discard()

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from stepstore_functions.dal import fixtures as fixture_store
-from stepstore_functions.dal.blobs import BlobStore
+from stepstore_functions.dal.blobs import COMMITTED_TAGGING, BlobStore
 from stepstore_functions.dal.fixtures import FixtureUpload, StoredObject
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.uploads import plan_parts, verify_upload
@@ -142,7 +142,9 @@ def start_upload(actor: Actor, key: str, size: int, etag: str, part_size: int | 
     part_count = plan_parts(size, etag, part_size)
     upload_id = uuid.uuid4().hex
     staging_key = f"{STAGING_PREFIX}{upload_id}"
-    presigned = _fixture_blobs().presign_upload(staging_key, part_count)
+    presigned = _fixture_blobs().presign_upload(
+        staging_key, part_count, size=size, etag=etag, part_size=part_size
+    )
     settings = get_settings()
     fixture_store.create_upload(
         FixtureUpload(
@@ -189,8 +191,11 @@ def commit_upload(actor: Actor, key: str, upload_id: str, parts: list[tuple[int,
         f"fixture {full!r} (upload {upload_id})",
         forget=lambda: fixture_store.delete_upload(upload_id),
     )
-    fixture_store.copy_object(blobs.bucket, upload.staging_key, full)
-    blobs.mark_committed(full)
+    # Only the verified bytes are copied (the staging object is create-only, and the copy is
+    # conditional on its ETag besides), and the fixture is never tagged staging, not even briefly.
+    fixture_store.copy_object(
+        blobs.bucket, upload.staging_key, full, if_match=upload.etag, tagging=COMMITTED_TAGGING
+    )
     blobs.delete(upload.staging_key)
     fixture_store.delete_upload(upload_id)
     stored = blobs.head(full)

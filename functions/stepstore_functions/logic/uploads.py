@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stepstore_functions.dal.blobs import BlobStore
+from stepstore_functions.dal.blobs import BlobStore, ObjectHead
 from stepstore_functions.models.api import MAX_PARTS, MIN_PART_BYTES
 from stepstore_functions.models.errors import InvalidInputError
 from stepstore_functions.settings import get_settings
@@ -80,7 +80,9 @@ def open_upload(
         presign_now = part_count
     upload_id = uuid.uuid4().hex
     key = f"{key_prefix}/{upload_id}"
-    presigned = blobs.presign_upload(key, presign_now, multipart=part_size is not None)
+    presigned = blobs.presign_upload(
+        key, presign_now, multipart=part_size is not None, size=size, etag=etag, part_size=part_size
+    )
     ticket = Ticket(
         upload_id=upload_id,
         urls=presigned.urls,
@@ -132,8 +134,9 @@ def verify_upload(
     what: str,
     forget: Callable[[], None],
     remove: Callable[[str], None] | None = None,
-) -> None:
-    """Assemble a multipart upload, then check that the object has the declared size and ETag.
+) -> ObjectHead:
+    """Assemble a multipart upload, then check that the object has the declared size and ETag;
+    returns what S3 holds (with its version id in a versioned bucket).
 
     On a mismatch the object is removed (`remove`, by default a delete) and the upload forgotten, so
     no metadata can ever point at it; InvalidInputError names `what` and the difference. An object
@@ -164,3 +167,4 @@ def verify_upload(
             f"declared {size} bytes with ETag {etag}",
             field="etag",
         )
+    return head

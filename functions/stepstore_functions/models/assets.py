@@ -93,6 +93,8 @@ class AssetVersion:
     etag: str
     key: str
     created_at: datetime
+    # The S3 version committed (the assets bucket is versioned): reads fetch exactly it.
+    object_version: str | None = None
 
 
 @dataclass(frozen=True)
