@@ -125,3 +125,46 @@ def test_buffered_download_fills_exactly_and_checks_size_and_etag(monkeypatch):
         download_into_buffer("http://s3/o", 10, "e2")
     with pytest.raises(IntegrityError, match="10 bytes with ETag 'e1', expected 12 bytes"):
         download_into_buffer("http://s3/o", 12, "e1")
+
+
+def _metadata_of_encoded_size(size: int) -> dict:
+    """Metadata whose [metadata, attributes, links, description] JSON is exactly `size` bytes."""
+    import json
+
+    overhead = len(json.dumps([{"blob": ""}, {}, {}, None]).encode())
+    return {"blob": "x" * (size - overhead)}
+
+
+def test_metadata_up_to_the_limit_is_accepted_and_one_byte_more_is_not():
+    logic._check_draft(draft(metadata=_metadata_of_encoded_size(MAX_METADATA_BYTES)))
+    with pytest.raises(InvalidInputError, match=f"take {MAX_METADATA_BYTES + 1} bytes") as raised:
+        logic._check_draft(draft(metadata=_metadata_of_encoded_size(MAX_METADATA_BYTES + 1)))
+    assert raised.value.field == "metadata"
+
+
+def test_an_asset_may_link_100_assets():
+    logic._check_draft(draft(links={f"l{n}": "0" * 32 for n in range(100)}))
+    with pytest.raises(InvalidInputError, match="at most 100 assets, got 101") as raised:
+        logic._check_draft(draft(links={f"l{n}": "0" * 32 for n in range(101)}))
+    assert raised.value.field == "links"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"label": "has#hash"}, "label"),
+        ({"name": " padded"}, "name"),
+        ({"name": "x" * 257}, "name"),
+        ({"links": {"ok": "0" * 32, "bad#label": "1" * 32}}, "links"),
+        ({"metadata": {"when": {1, 2}}}, "metadata"),
+        ({"attributes": {"model": object()}}, "metadata"),
+    ],
+)
+def test_each_part_of_a_draft_is_checked_naming_its_field(changes, field):
+    with pytest.raises(InvalidInputError) as raised:
+        logic._check_draft(draft(**changes))
+    assert raised.value.field == field
+
+
+def test_a_draft_without_a_name_needs_none():
+    logic._check_draft(draft(name=None, links={"source": "0" * 32}))
