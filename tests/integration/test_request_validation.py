@@ -212,3 +212,11 @@ def test_a_user_name_has_1_to_64_characters(stack):
     for name in ("", longest + "y"):
         answer = create(name)
         assert answer.status_code == 422 and answer.json()["field"] == "name"
+
+
+def test_progress_moves_the_page_version_only_when_it_says_so(api, step):
+    before = api.get(f"{step}/page/version")["version"]
+    api.put(f"{step}/progress", {"completion": 5})
+    assert api.get(f"{step}/page/version")["version"] == before
+    api.put(f"{step}/progress", {"completion": 6, "page_update": True})
+    assert api.get(f"{step}/page/version")["version"] == before + 1

@@ -294,3 +294,11 @@ def test_a_stored_series_is_a_parquet_column_named_like_the_series():
 
     encoded = formats.encode(pd.Series([1.5, 2.5], name="score"))
     assert pq.read_table(pa.BufferReader(encoded.payload)).column_names == ["score"]
+
+
+def test_an_encoded_value_cannot_be_changed_after_encoding():
+    import dataclasses
+
+    encoded = formats.encode({"a": 1})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        encoded.payload = b"{}"  # type: ignore[misc]
