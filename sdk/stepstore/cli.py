@@ -33,6 +33,9 @@ def _local_up(args: argparse.Namespace) -> int:
         print(f"STEPSTORE_API_URL={stack.api_url}", flush=True)
         print(f"STEPSTORE_ADMIN_TOKEN={stack.admin_token}", flush=True)
         print(
+            f"# web console: {stack.console_url} (sign in with a user's token)", file=sys.stderr, flush=True
+        )
+        print(
             f"# AWS (moto) at {stack.aws_endpoint_url}; Ctrl-C stops, and the data goes with it",
             file=sys.stderr,
         )
@@ -47,8 +50,22 @@ def _users_create(args: argparse.Namespace) -> int:
 
 
 def _flows_ls(args: argparse.Namespace) -> int:
-    for flow in ApiClient.from_environment(user=args.user).get("/flows", limit=args.limit)["flows"]:
-        print(f"{flow['flow_id']}\t{flow['created_at']}")
+    params: dict[str, object] = {"limit": args.limit}
+    if args.cursor:
+        params["cursor"] = args.cursor
+    if args.status:
+        params["with_status"] = "true"
+    page = ApiClient.from_environment(user=args.user).get("/flows", **params)
+    for flow in page["flows"]:
+        if args.status:
+            print(
+                f"{flow['flow_id']}\t{flow['created_at']}\t{flow['status']}\t{flow['current_step'] or '-'}"
+                f"\t{flow['progress']:.0f}%\t{flow['message'] or ''}"
+            )
+        else:
+            print(f"{flow['flow_id']}\t{flow['created_at']}")
+    if page.get("next_cursor"):
+        print(f"# more: --cursor {page['next_cursor']}", file=sys.stderr)
     return 0
 
 
@@ -67,8 +84,11 @@ def _flows_status(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from stepstore.demo import run_demo
+    from stepstore.demo import run_demo, serve_demo
 
+    if args.serve:
+        serve_demo(args.host, args.port)
+        return 0
     run = run_demo()
     return 0 if run.status.status.value == "completed" else 1
 
@@ -103,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ls = flows.add_parser("ls", help="your flows, newest first")
     ls.add_argument("--limit", type=int, default=100)
+    ls.add_argument("--cursor", help="the page after the one that printed this cursor")
+    ls.add_argument("--status", action="store_true", help="each flow's status, current step and progress")
     ls.add_argument("--user", help="act for this user (admin or service token)")
     ls.set_defaults(run=_flows_ls)
     status = flows.add_parser("status", help="a flow's steps, status and progress")
@@ -115,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         group.register(commands)
 
     demo = commands.add_parser("demo", help="run the example flow on a local stack started in this process")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="then keep the stack up with a flow that waits for you in the web console (Ctrl-C stops)",
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8765)
     demo.set_defaults(run=_demo)
     return parser
 

@@ -13,7 +13,7 @@ from stepstore_functions.dal.tables import (
     transaction,
     utcnow,
 )
-from stepstore_functions.models.domain import Flow, Step, StepStatus
+from stepstore_functions.models.domain import Flow, FlowSummary, Step, StepStatus
 from stepstore_functions.models.errors import ConflictError
 
 _APPEND_ATTEMPTS = 8
@@ -87,9 +87,37 @@ def get_flow(owner: str, flow_id: str) -> Flow | None:
     )
 
 
-def list_flows(owner: str, limit: int) -> list[tuple[str, object]]:
-    items = FlowItem.by_owner.query(f"FLOWS#{owner}", scan_index_forward=False, limit=limit)
-    return [(i.flow_id, i.created_at) for i in items]
+def list_flows(owner: str, limit: int, after: tuple[str, str] | None = None) -> list[FlowSummary]:
+    """The owner's flows, newest first: at most `limit`, starting after the flow `after` names
+    (its (created_at sort key, flow_id), as a page cursor carries it). Reads the owner's index only."""
+    start = None
+    if after is not None:
+        created, flow_id = after
+        start = {
+            "pk": {"S": flow_pk(owner, flow_id)},
+            "sk": {"S": "FLOW"},
+            "gsi1pk": {"S": f"FLOWS#{owner}"},
+            "gsi1sk": {"S": created},
+        }
+    items = FlowItem.by_owner.query(
+        f"FLOWS#{owner}", scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    return [
+        FlowSummary(
+            flow_id=i.flow_id,
+            created_at=i.created_at,
+            sort_key=i.gsi1sk,
+            current_step=i.current_step,
+            step_count=int(i.step_count),
+        )
+        for i in items
+    ]
+
+
+def list_steps(owner: str, flow_id: str) -> list[Step]:
+    """The flow's steps in order (one query)."""
+    items = StepItem.query(flow_pk(owner, flow_id), StepItem.sk.startswith("STEP#"))
+    return sorted((_step(i) for i in items), key=lambda s: s.position)
 
 
 def ensure_step(owner: str, flow_id: str, step_name: str) -> Step:

@@ -45,10 +45,30 @@ def flow_out(flow: Flow) -> FlowOut:
     )
 
 
-@router.get("/flows", summary="The caller's flows, newest first")
-def list_flows(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> FlowList:
-    found = flows.list_flows(request_actor(router), limit)
-    return FlowList(flows=[FlowSummary(flow_id=f, created_at=c) for f, c in found])  # type: ignore[arg-type]
+@router.get("/flows", summary="The caller's flows, newest first, a page at a time")
+def list_flows(
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    with_status: Annotated[bool, Query(description="Each flow's status and current step's progress")] = False,
+) -> FlowList:
+    page = flows.list_flows(request_actor(router), limit, cursor, with_status)
+    return FlowList(flows=[flow_summary(row) for row in page.flows], next_cursor=page.next_cursor)
+
+
+def flow_summary(row: flows.ListedFlow) -> FlowSummary:
+    summary = FlowSummary(
+        flow_id=row.summary.flow_id,
+        created_at=row.summary.created_at,
+        current_step=row.summary.current_step,
+        step_count=row.summary.step_count,
+    )
+    if row.steps is not None:
+        current = next((s for s in row.steps if s.name == row.summary.current_step), None)
+        summary.status = flows.flow_status(row.steps)
+        summary.progress = current.progress if current else 0.0
+        summary.message = current.message if current else ""
+        summary.updated_at = max((s.updated_at for s in row.steps), default=row.summary.created_at)
+    return summary
 
 
 @router.get("/flows/<flow_id>", summary="A flow's status: every step's status, progress and message")

@@ -62,10 +62,23 @@ class FlowOut(ApiModel):
 class FlowSummary(ApiModel):
     flow_id: str
     created_at: datetime
+    current_step: str | None = None
+    step_count: int = 0
+    status: StepStatus | None = Field(default=None, description="With `with_status`: the flow's status.")
+    progress: float | None = Field(
+        default=None, description="With `with_status`: the current step's progress (0-100)."
+    )
+    message: str | None = Field(default=None, description="With `with_status`: the current step's message.")
+    updated_at: datetime | None = Field(
+        default=None, description="With `with_status`: when a step last changed."
+    )
 
 
 class FlowList(ApiModel):
     flows: list[FlowSummary]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; absent on the last page."
+    )
 
 
 class ProgressUpdate(ApiModel):

@@ -100,6 +100,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class FlowSummary:
+    """A flow as the owner's index lists it; `sort_key` places it in that list (for page cursors)."""
+
+    flow_id: str
+    created_at: datetime
+    sort_key: str
+    current_step: str | None
+    step_count: int
+
+
+@dataclass(frozen=True)
 class Flow:
     owner: str
     flow_id: str
