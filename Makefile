@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # jsii (under aws-cdk-lib) warns loudly on every run about the machine's Node version; the app is unaffected.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install demo test test-fast lint format typecheck openapi role-policies lock bundle synth bench mutation clean
+.PHONY: install demo test test-fast lint format typecheck openapi role-policies lock bundle synth bench mutation clean console
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/stepstore demo
+# The web console (console/, TypeScript) built into the Python package, which ships and serves it.
+CONSOLE_BUILT := sdk/stepstore/console_dist/index.html
+CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) console/index.html \
+	console/vite.config.ts console/tsconfig.json functions/stepstore_functions/openapi.json
 
-test: $(STAMP)
+console/node_modules/.installed: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch console/node_modules/.installed
+
+$(CONSOLE_BUILT): console/node_modules/.installed $(CONSOLE_SOURCES)
+	cd console && npm run build --silent
+
+console: $(CONSOLE_BUILT)
+
+# The example flow, then the local stack stays up with a flow that waits for you in the console.
+demo: $(STAMP) console
+	$(BIN)/stepstore demo --serve
+
+test: $(STAMP) console
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-fast: $(STAMP)
@@ -87,4 +102,5 @@ mutation: $(MUTATION_STAMP)
 	$(BIN)/python -m mutation.run $(MODULE)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .mutation build *.egg-info cdk.out node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .mutation build *.egg-info cdk.out node_modules \
+		console/node_modules sdk/stepstore/console_dist

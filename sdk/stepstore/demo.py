@@ -64,6 +64,39 @@ def run_demo(out: TextIO = sys.stdout) -> FlowRun:
     return run
 
 
+def serve_demo(host: str = "127.0.0.1", port: int = 0, out: TextIO = sys.stdout) -> None:
+    """The demo flow, then a flow that waits for a person (demo_review), on a local stack that keeps
+    running for the web console until Ctrl-C."""
+    import signal
+    import threading
+    import uuid
+
+    from stepstore.demo_review import FLOW_PREFIX, ReviewRunner, start_review
+    from stepstore.local import LocalStack
+    from stepstore.local.environment import environment
+
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    with LocalStack(host=host, port=port) as stack:
+        token = stack.create_user("demo")
+        with environment({"STEPSTORE_API_URL": stack.api_url, "STEPSTORE_TOKEN": token}):
+            report(build_flow().run(), out)
+            review = f"{FLOW_PREFIX}-{uuid.uuid4().hex[:6]}"
+            start_review(review)
+            with ReviewRunner() as runner:
+                runner.watch(review)
+                print(
+                    f"\nOpen the web console: {stack.console_url}\n"
+                    f"Sign in with the demo user's token: {token}\n"
+                    f"Flow {review} waits for you: upload stepstore/examples/data/sales.csv, make your "
+                    "choices, run the action.\nCtrl-C stops the stack (its data goes with it).",
+                    file=out,
+                    flush=True,
+                )
+                stopped.wait()
+
+
 def report(run: FlowRun, out: TextIO) -> None:
     status = run.status
     print(f"Flow {status.flow_id} (owner {status.owner}): {status.status.value}", file=out)

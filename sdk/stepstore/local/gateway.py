@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from stepstore.local.console import ConsoleFiles, content_security_policy
 from stepstore.local.cors import origin_headers, preflight
 
 logger = logging.getLogger("stepstore.local.gateway")
@@ -74,8 +75,12 @@ class Gateway:
         stage: str,
         region: str,
         allowed_origins: frozenset[str] = frozenset(),
+        console: ConsoleFiles | None = None,
+        storage_origins: list[str] | None = None,
     ) -> None:
         self.allowed_origins = allowed_origins
+        self.console = console
+        self.csp = content_security_policy(storage_origins or [])
         self.api = api
         self.authorizer = authorizer
         self.public_routes = public_routes
@@ -195,6 +200,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         method = self.command
         if method == "OPTIONS":  # a CORS preflight: answered here, without the authorizer
             return self._send(preflight(self.headers, self.gateway.allowed_origins))
+        console = self.gateway.console
+        if console is not None and method in ("GET", "HEAD") and console.serves(split.path):
+            return self._send_console_file(split.path, head=method == "HEAD")
         if (method, split.path) in self.gateway.public_routes:
             authorizer: dict[str, Any] | None = None
         else:
@@ -234,7 +242,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_OPTIONS = _handle
+    def _send_console_file(self, path: str, head: bool) -> None:
+        """The console's files: no token needed (they hold no data), a strict CSP on each."""
+        console = self.gateway.console
+        assert console is not None
+        found = console.read(path)
+        if found is None:
+            message = (
+                b"Not found.\n"
+                if console.built
+                else b"The web console is not built: run `make console` (needs Node 20), then restart.\n"
+            )
+            status, body, content_type, cache = 404, message, "text/plain; charset=utf-8", "no-cache"
+        else:
+            status, body, content_type, cache = 200, found.body, found.content_type, found.cache_control
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Security-Policy", self.gateway.csp)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Cache-Control", cache)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = do_OPTIONS = _handle
 
 
 class GatewayServer(ThreadingHTTPServer):

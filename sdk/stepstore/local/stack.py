@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import requests
 
+from stepstore.local.console import ConsoleFiles
 from stepstore.local.environment import EnvironmentPatch
 from stepstore.local.gateway import Gateway, GatewayServer, LocalFunction, serve
 
@@ -73,6 +74,7 @@ class LocalStack:
         self._role_policies = role_policies
         self.principals: Any = None  # stepstore.local.iam.Principals while IAM is enforced
         self.api_url = f"http://{host}:{self.port}"
+        self.console_url = f"{self.api_url}/"
         self.aws_endpoint_url = ""
         self.admin_token = ""
         self._moto: Any = None
@@ -282,6 +284,8 @@ class LocalStack:
             stage=STAGE,
             region=REGION,
             allowed_origins=frozenset(self.allowed_origins),
+            console=ConsoleFiles(),
+            storage_origins=[self.aws_endpoint_url],
         )
         self._server = serve(gateway, self.host, self.port)
 
