@@ -60,7 +60,7 @@ class Console:
 
     def _console(self, message: object) -> None:
         if message.type == "error" and not _EXPECTED_NETWORK_ERROR.match(message.text):  # type: ignore[attr-defined]
-            self.errors.append(message.text)  # type: ignore[attr-defined]
+            self.errors.append(f"{message.text} at {message.location}")  # type: ignore[attr-defined]
 
     def open(self, fragment: str = "") -> None:
         self.page.goto(f"{self.base_url}/{fragment}")

@@ -160,7 +160,11 @@ def test_a_user_fills_a_page_uploads_runs_the_action_and_sees_the_report(
         page.set_viewport_size({"width": 390, "height": 844})
         page.locator(".plotly-chart svg.main-svg").first.wait_for()
         # Nothing wider than the phone once the chart has followed the window (plotly resizes on its own).
-        page.wait_for_function("() => document.documentElement.scrollWidth <= 390", timeout=TIMEOUT)
+        for _ in range(200):
+            if page.evaluate("document.documentElement.scrollWidth") <= 390:
+                break
+            page.wait_for_timeout(100)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         console.shot("08-report-phone")
 
         # Another user: the same address is simply not found.

@@ -4,6 +4,7 @@ import type { PageElement } from "../api/types";
 import { bytes, dateTime } from "../format";
 import { uploadFile, type UploadProgress } from "../upload";
 import { Field } from "./ElementView";
+import { rememberValue } from "./useElementValue";
 
 interface Uploaded {
   file_name?: string;
@@ -37,6 +38,7 @@ export function DataSourceInput({ element, flowId, step }: { element: PageElemen
     try {
       const result = await uploadFile(flowId, step, element.id, file, setProgress);
       setUploaded((result.element.value as Uploaded) ?? { file_name: file.name, size: file.size });
+      rememberValue(queries, flowId, step, element.id, result.element.value);
       queries.invalidateQueries({ queryKey: ["pageVersion", flowId, step] });
     } catch (problem) {
       setError(problem instanceof Error ? problem.message : String(problem));

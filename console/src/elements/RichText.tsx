@@ -1,5 +1,5 @@
 import DOMPurify from "dompurify";
-import { marked } from "marked";
+import { Marked } from "marked";
 import { useMemo } from "react";
 import type { PageElement } from "../api/types";
 
@@ -18,9 +18,19 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   }
 });
 
-/** Markdown to HTML, then through DOMPurify: stored text never reaches the page unsanitized. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// Raw HTML inside the markdown is shown as the text it is, never parsed (not even by the sanitizer,
+// whose parsing Chrome would report as CSP violations for handlers it then removes).
+const markdown = new Marked({ gfm: true, breaks: false, async: false });
+markdown.use({ renderer: { html: (token) => escapeHtml(token.text) } });
+
+/** Markdown to HTML (raw HTML escaped), then through DOMPurify: stored text never reaches the page
+ * unsanitized. */
 export function renderMarkdown(text: string): string {
-  const html = marked.parse(text, { async: false, gfm: true, breaks: false }) as string;
+  const html = markdown.parse(text) as string;
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],

@@ -154,7 +154,7 @@ export function AssetScreen({ assetId }: { assetId: string }) {
         }
         actions={
           a.url ? (
-            <a className="button button-primary" href={a.url} download={`${a.label}-v${a.version}`} rel="noopener noreferrer">
+            <a className="button button-primary" href={a.url} download={`${a.label}-v${a.version}`} target="_blank" rel="noopener noreferrer">
               Download
             </a>
           ) : null
@@ -252,6 +252,7 @@ function VersionDownload({ assetId, version, label }: { assetId: string; version
       const link = document.createElement("a");
       link.href = found.url;
       link.download = `${label}-v${version}`;
+      link.target = "_blank"; // another origin: the browser downloads it in a tab of its own
       link.rel = "noopener noreferrer";
       document.body.appendChild(link);
       link.click();
@@ -285,19 +286,24 @@ function Links({ links }: { links: Record<string, unknown> }) {
   if (entries.length === 0) return <p className="muted small">This asset links to no other asset.</p>;
   return (
     <ul className="link-list">
-      {entries.map(([name, target]) => {
-        const t = (target ?? {}) as { asset_id?: string; id?: string; label?: string; type?: string; version?: number };
-        const id = t.asset_id ?? t.id;
-        return (
-          <li key={name}>
-            <span className="muted small">{name}</span> →{" "}
-            {id ? <a href={href("assets", id)}>{t.label ?? id}</a> : <code>{JSON.stringify(target)}</code>}
-            {t.type ? <span className="chip">{t.type}</span> : null}
-            {t.version ? <span className="muted small"> v{t.version}</span> : null}
-          </li>
-        );
-      })}
+      {entries.map(([name, target]) => (
+        <li key={name}>
+          <span className="muted small">{name}</span> → <LinkedAsset assetId={String(target)} />
+        </li>
+      ))}
     </ul>
+  );
+}
+
+function LinkedAsset({ assetId }: { assetId: string }) {
+  const linked = useQuery({ queryKey: ["asset", assetId], queryFn: () => api.get<AssetOut>(`/assets/${seg(assetId)}`) });
+  if (linked.isPending) return <span className="muted small">{assetId}</span>;
+  if (linked.isError) return <span className="muted small">{assetId} (deleted, or not shared with you)</span>;
+  return (
+    <>
+      <a href={href("assets", assetId)}>{linked.data.label}</a> <span className="chip">{linked.data.type}</span>
+      <span className="muted small">v{linked.data.version}</span>
+    </>
   );
 }
 
