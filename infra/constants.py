@@ -95,3 +95,4 @@ class Outputs:
     TRIGGER_TOKEN_SECRET = "TriggerTokenSecretArn"
     ALARM_TOPIC = "AlarmTopicArn"
     DASHBOARD = "DashboardName"
+    CONSOLE_URL = "ConsoleUrl"

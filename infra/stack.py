@@ -8,6 +8,7 @@ from constructs import Construct
 from infra.components.api import Api
 from infra.components.buckets import Buckets
 from infra.components.connections import Connections
+from infra.components.console import Console
 from infra.components.events import Events
 from infra.components.functions import Functions
 from infra.components.monitoring import Monitoring
@@ -78,6 +79,17 @@ class StepStoreStack(Stack):
             settings=settings,
             removal_policy=removal,
         )
+        self.console = Console(
+            self,
+            "Console",
+            stage=stage,
+            account=self.account,
+            api_url=self.api.url,
+            api_id=self.api.rest_api.rest_api_id,
+            storage_buckets=[self.buckets.by_name["data"], self.buckets.by_name["assets"]],
+            access_logs=self.buckets.access_logs,
+            removal_policy=removal,
+        )
         # Event-driven flows call the API like any flow.
         self.functions.fixture_trigger.add_environment("STEPSTORE_API_URL", self.api.url)
         self.events = Events(
@@ -125,6 +137,7 @@ class StepStoreStack(Stack):
             ),
             Outputs.ALARM_TOPIC: (self.monitoring.topic.topic_arn, "Subscribe to receive alarms"),
             Outputs.DASHBOARD: (self.monitoring.dashboard.dashboard_name, "The CloudWatch dashboard"),
+            Outputs.CONSOLE_URL: (self.console.url, "The web console (sign in with a StepStore token)"),
         }
         for key, (value, description) in values.items():
             CfnOutput(self, key, value=value, description=description)

@@ -37,6 +37,7 @@ OUTPUT_ENVIRONMENT = {
     "TriggerTokenSecretArn": "STEPSTORE_TRIGGER_TOKEN_SECRET_ARN",
     "AlarmTopicArn": "STEPSTORE_ALARM_TOPIC_ARN",
     "DashboardName": "STEPSTORE_DASHBOARD",
+    "ConsoleUrl": "STEPSTORE_CONSOLE_URL",
 }
 
 

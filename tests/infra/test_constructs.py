@@ -270,8 +270,10 @@ def test_every_named_resource_carries_the_stage(synthesized):
     checked = 0
     for logical_id, resource in synthesized.raw["Resources"].items():
         key = NAME_PROPERTIES.get(resource["Type"])
-        if key is None or logical_id.startswith(("BucketNotificationsHandler", "ApiRestApiCloudWatchRole")):
-            continue  # CDK's own deploy-time handler and the account-wide API Gateway logging role
+        if key is None or logical_id.startswith(
+            ("BucketNotificationsHandler", "ApiRestApiCloudWatchRole", "CustomCDKBucketDeployment")
+        ):
+            continue  # CDK's own deploy-time handlers and the account-wide API Gateway logging role
         value = resource["Properties"].get(key)
         assert isinstance(value, str), f"{logical_id} ({resource['Type']}) has no fixed {key}"
         assert STAGE in value.split("-") or f"/{STAGE}/" in value or f"-{STAGE}-" in value, (
