@@ -55,7 +55,7 @@ def test_buckets_match_the_spec(synthesized):
         set(buckets) - expected
         == {
             f"stepstore-{STAGE}-access-logs-{ACCOUNT}-{REGION}",
-            f"stepstore-{STAGE}-console-{ACCOUNT}-{REGION}",  # the web console's files (infra/components/console.py)
+            f"stepstore-{STAGE}-console-{ACCOUNT}-{REGION}",  # the web console (infra/components/console.py)
         }
     )
     for spec in BUCKETS:
