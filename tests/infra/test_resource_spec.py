@@ -51,13 +51,10 @@ def test_buckets_match_the_spec(synthesized):
     buckets = _by_property(synthesized.resources("AWS::S3::Bucket"), "BucketName")
     expected = {spec.physical_name(STAGE, ACCOUNT, REGION) for spec in BUCKETS}
     assert expected <= set(buckets)
-    assert (
-        set(buckets) - expected
-        == {
-            f"stepstore-{STAGE}-access-logs-{ACCOUNT}-{REGION}",
-            f"stepstore-{STAGE}-console-{ACCOUNT}-{REGION}",  # the web console (infra/components/console.py)
-        }
-    )
+    assert set(buckets) - expected == {
+        f"stepstore-{STAGE}-access-logs-{ACCOUNT}-{REGION}",
+        f"stepstore-{STAGE}-console-{ACCOUNT}-{REGION}",  # the web console (infra/components/console.py)
+    }
     for spec in BUCKETS:
         bucket = buckets[spec.physical_name(STAGE, ACCOUNT, REGION)]
         assert bucket["PublicAccessBlockConfiguration"] == {
