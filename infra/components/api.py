@@ -54,6 +54,9 @@ GATEWAY_RESPONSES = (
         "User is not authorized to access this resource",
     ),
     ("Throttled", apigw.ResponseType.THROTTLED, "throttled", "Too many requests: slow down and retry"),
+    ("RequestTooLarge", apigw.ResponseType.REQUEST_TOO_LARGE, "too_large", "Request Too Long"),
+    # Any other refusal of API Gateway's own (a method a public resource lacks, a body it cannot read).
+    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, "bad_request", "$context.error.message"),
     ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, "internal", "Internal server error"),
 )
 
@@ -136,7 +139,9 @@ class Api(Construct):
                 construct_id,
                 type=response_type,
                 response_headers=gateway_cors,
-                templates={"application/json": json.dumps({"error": kind, "message": message})},
+                templates={
+                    "application/json": json.dumps({"error": kind, "message": message, "field": None})
+                },
             )
         validator = self.rest_api.add_request_validator(
             "RequestValidator",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -40,7 +41,12 @@ def _local_up(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         stopped.wait()
-    return 0
+    # Stopped cleanly: the stack and its data are gone. Skip the interpreter's teardown (collecting
+    # moto's, botocore's and pandas' module state takes seconds on a busy machine, and a trigger's flow
+    # may still run on a daemon thread), so Ctrl-C or SIGTERM ends the process at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _users_create(args: argparse.Namespace) -> int:

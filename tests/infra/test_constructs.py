@@ -171,9 +171,16 @@ def test_gateway_errors_answer_in_the_apis_json_shape(synthesized):
         r["Properties"]["ResponseType"]: json.loads(r["Properties"]["ResponseTemplates"]["application/json"])
         for r in synthesized.resources("AWS::ApiGateway::GatewayResponse").values()
     }
-    assert responses["UNAUTHORIZED"] == {"error": "unauthorized", "message": "Unauthorized"}
-    assert set(responses) == {"UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "DEFAULT_5XX"}
-    assert all(set(body) == {"error", "message"} for body in responses.values())
+    assert responses["UNAUTHORIZED"] == {"error": "unauthorized", "message": "Unauthorized", "field": None}
+    assert set(responses) == {
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "THROTTLED",
+        "REQUEST_TOO_LARGE",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
+    assert all(set(body) == {"error", "message", "field"} for body in responses.values())
 
 
 def test_streams_and_fixture_notifications_feed_the_publishers(synthesized):

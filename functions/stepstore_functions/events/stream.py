@@ -1,8 +1,11 @@
 """The DynamoDB-stream publisher: metadata and links table changes in, StepStore events out.
 
 Subscribed to both tables' streams with ReportBatchItemFailures: when the bus refuses an event,
-the first record it came from is reported, and Lambda retries the batch from there (so a
+the record it came from is reported, and Lambda retries the batch from there (so a
 subscriber may see an event twice, never miss one; events carry what makes them idempotent).
+
+One record that cannot be read (an image with a value the deserializer refuses) never costs the
+others their events: it is logged and reported on its own, and every other record is published.
 """
 
 from __future__ import annotations
@@ -29,25 +32,43 @@ def lambda_handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[s
     stage = get_settings().stage
     events = []
     sources: list[str] = []  # the sequence number of the record each event came from
+    unreadable: list[str] = []
     for record in event.records:
-        stream = record.dynamodb
-        if stream is None:
+        try:
+            stream = record.dynamodb
+            if stream is None:
+                continue
+            sequence = str(stream.sequence_number)
+            produced = events_from_stream_record(
+                str(record.event_name.name if record.event_name else ""),
+                stream.old_image or None,
+                stream.new_image or None,
+                stream_record_time(stream.approximate_creation_date_time),
+                stage,
+            )
+        except Exception:
+            sequence = _sequence_number(record.raw_event)
+            logger.exception("unreadable stream record", extra={"sequence_number": sequence})
+            unreadable.append(sequence)
             continue
-        produced = events_from_stream_record(
-            str(record.event_name.name if record.event_name else ""),
-            stream.old_image or None,
-            stream.new_image or None,
-            stream_record_time(stream.approximate_creation_date_time),
-            stage,
-        )
         events.extend(produced)
-        sources.extend([str(stream.sequence_number)] * len(produced))
+        sources.extend([sequence] * len(produced))
     failed = publish(events) if events else []
     metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(events) - len(failed))
-    if failed:
-        metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=len(failed))
+    if failed or unreadable:
+        metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=len(failed) + len(unreadable))
         logger.warning(
-            "bus refused events", extra={"failed": len(failed), "published": len(events) - len(failed)}
+            "events not published",
+            extra={
+                "failed": len(failed),
+                "unreadable": len(unreadable),
+                "published": len(events) - len(failed),
+            },
         )
-    # Lambda retries from the lowest reported sequence number of the batch.
-    return {"batchItemFailures": [{"itemIdentifier": sources[i]} for i in sorted(set(failed))]}
+    # Only the records that failed; Lambda retries from the lowest reported sequence number of the batch.
+    reported = dict.fromkeys([*unreadable, *(sources[i] for i in sorted(set(failed)))])
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in reported]}
+
+
+def _sequence_number(raw: dict[str, Any]) -> str:
+    return str((raw.get("dynamodb") or {}).get("SequenceNumber") or raw.get("eventID") or "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from stepstore_functions.dal import outputs as output_store
@@ -21,6 +20,7 @@ from stepstore_functions.models.domain import (
     valid_name,
 )
 from stepstore_functions.models.errors import InvalidInputError, NotFoundError, PendingInputError
+from stepstore_functions.models.limits import loads_bounded
 from stepstore_functions.models.pages import parsed_output_names
 from stepstore_functions.settings import get_settings
 
@@ -72,10 +72,8 @@ def save_inline(
         raise InvalidInputError(
             f"inline value is {len(encoded)} bytes; the limit is {MAX_INLINE_BYTES}", "value_json"
         )
-    try:
-        value = json.loads(value_json)
-    except ValueError as error:
-        raise InvalidInputError(f"value_json is not JSON: {error}", field="value_json") from error
+    # Kept as text and given back as text: any number Python reads back exactly, but bounded nesting.
+    value = loads_bounded(value_json, "value_json", dynamodb_numbers=False, error=InvalidInputError)
     if type(value) not in _JSON_TYPES_OF_KIND[kind]:
         raise InvalidInputError(
             f"value_json holds a JSON {type(value).__name__}, not the {kind.value} its kind says",

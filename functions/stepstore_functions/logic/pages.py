@@ -709,6 +709,8 @@ def sniff_json(head: bytes, whole: bool) -> str | None:
             json.loads(text)
         except ValueError as error:
             return f"is not JSON: {error}"
+        except RecursionError:
+            return "is JSON nested too deeply to read"
     return None
 
 

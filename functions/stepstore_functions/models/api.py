@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from stepstore_functions.models.domain import DataFormat, OutputKind, Role, StepStatus
+from stepstore_functions.models.limits import DynamoFloat
 
 # Values up to this size travel inline (JSON text in the pointer item); larger ones go to S3.
 MAX_INLINE_BYTES = 64 * 1024
@@ -82,7 +83,7 @@ class FlowList(ApiModel):
 
 
 class ProgressUpdate(ApiModel):
-    completion: float = Field(ge=0, le=100)
+    completion: DynamoFloat = Field(ge=0, le=100)
     message: str = Field(default="", max_length=4096)
     page_update: bool = False
 

@@ -24,6 +24,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,10 @@ logger = logging.getLogger("stepstore.local.events")
 
 Predicate = Callable[[dict[str, Any]], bool]
 
-_ATTEMPTS = 3  # deliveries of one batch before it is dropped (AWS would send it to a DLQ)
+_ATTEMPTS = 3  # deliveries of one batch before its failed records are dead-lettered (as AWS would)
+DELIVERED_KEPT = 10_000  # events `delivered` keeps, newest last
+DEAD_LETTERS_KEPT = 1_000
+STOP_GRACE_SECONDS = 2.0  # how long `stop` waits for deliveries in flight
 _RECORDER_RULE = "recorder"
 
 
@@ -78,6 +82,12 @@ class LocalEvents:
         triggers: rules and handlers to subscribe; default: the deployed example triggers.
         trigger_token: the token the triggers' flows use; default: this process's STEPSTORE_TOKEN.
         poll_seconds: how often the DynamoDB streams are read.
+        keep_delivered: how many recorded events `delivered` keeps (the oldest go first).
+
+    A stream batch is delivered as Lambda's event source mapping does with ReportBatchItemFailures
+    and bisect-on-error: retried from the first record the publisher reports, split in halves while
+    the publisher raises, and a record that still fails is dead-lettered (`dead_letters`), never the
+    records beside it.
     """
 
     def __init__(
@@ -87,12 +97,14 @@ class LocalEvents:
         *,
         trigger_token: str | None = None,
         poll_seconds: float = 0.2,
+        keep_delivered: int = DELIVERED_KEPT,
     ) -> None:
         self.stack = stack
         self.triggers = example_triggers() if triggers is None else triggers
         self.trigger_token = trigger_token
         self.poll_seconds = poll_seconds
-        self.delivered: list[dict[str, Any]] = []
+        self.delivered: deque[dict[str, Any]] = deque(maxlen=keep_delivered)
+        self.dead_letters: deque[dict[str, Any]] = deque(maxlen=DEAD_LETTERS_KEPT)
         self._delivered_changed = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -222,11 +234,19 @@ class LocalEvents:
         thread.start()
         self._threads.append(thread)
 
-    def stop(self) -> None:
-        """Stop delivering: unsubscribe from moto and wait for the pollers to finish."""
+    def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """Stop delivering: unsubscribe from moto, and wait up to `grace_seconds` for the pollers.
+
+        A delivery still running then (a trigger's flow midway) is left to finish on its own daemon
+        thread, or to end with the process: a clean stop never waits for a flow to complete.
+        """
         self._stop.set()
+        deadline = time.monotonic() + grace_seconds
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        busy = [thread.name for thread in self._threads if thread.is_alive()]
+        if busy:
+            logger.warning("stopped with deliveries in flight: %s", ", ".join(busy))
         self._threads.clear()
         for undo in reversed(self._cleanup):
             try:
@@ -252,17 +272,37 @@ class LocalEvents:
         for record in records:
             record.setdefault("eventSourceARN", reader.stream_arn)
             record.setdefault("eventSource", "aws:dynamodb")
+        self._deliver_records(records, function)
+        reader.advance()
+
+    def _deliver_records(self, records: list[dict[str, Any]], function: LocalFunction) -> None:
+        pending = records
+        reported: set[str] = set()
+        raised = False
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                result = function.invoke({"Records": records}) or {}
+                result = function.invoke({"Records": pending}) or {}
             except Exception:
-                logger.exception("stream publisher failed (attempt %d)", attempt)
+                logger.exception("stream publisher failed on %d records (attempt %d)", len(pending), attempt)
+                raised = True
                 continue
-            failures = result.get("batchItemFailures") or []
-            if not failures:
-                break
-            logger.warning("stream publisher reported %d failures (attempt %d)", len(failures), attempt)
-        reader.advance()
+            raised = False
+            reported = {str(f.get("itemIdentifier")) for f in result.get("batchItemFailures") or []}
+            if not reported:
+                return
+            logger.warning("stream publisher reported %d failures (attempt %d)", len(reported), attempt)
+            # Lambda retries from the first reported record; the ones before it are done.
+            first = next((i for i, r in enumerate(pending) if _sequence_number(r) in reported), 0)
+            pending = pending[first:]
+        if raised and len(pending) > 1:
+            half = len(pending) // 2
+            self._deliver_records(pending[:half], function)
+            self._deliver_records(pending[half:], function)
+            return
+        failed = pending if raised else [r for r in pending if _sequence_number(r) in reported]
+        for record in failed:
+            logger.error("dead-lettered stream record %s", _sequence_number(record))
+            self.dead_letters.append(record)
 
     def _poll_queue(self, sqs: Any, queue_url: str, deliver: Callable[[dict[str, Any]], Any]) -> None:
         while not self._stop.is_set():
@@ -287,6 +327,7 @@ class LocalEvents:
                     logger.exception("delivery from %s failed (attempt %d)", queue_url, received)
                     if received < _ATTEMPTS:
                         continue  # visible again after the visibility timeout: retried, as Lambda would
+                    self.dead_letters.append(message)
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _record(self, event: dict[str, Any]) -> None:
@@ -338,6 +379,10 @@ class _StreamReader:
     def advance(self) -> None:
         if self._next:
             self._iterator = self._next
+
+
+def _sequence_number(record: dict[str, Any]) -> str:
+    return str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
 
 
 def _as_lambda_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ handlers take, after the TOKEN authorizer has allowed it (its context passed on,
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import json
 import logging
@@ -11,6 +12,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from stepstore.local.console import ConsoleFiles, content_security_policy
 from stepstore.local.cors import origin_headers, preflight
+from stepstore_functions.models.limits import GATEWAY_MAX_BODY_BYTES
 
 logger = logging.getLogger("stepstore.local.gateway")
 
@@ -27,6 +30,10 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 ACCOUNT = "000000000000"
 API_ID = "local"
 AUTHORIZER_CACHE_SECONDS = 300  # API Gateway's default authorizer result TTL
+# Answers kept at most; past it, expired answers go first, then the least recently used.
+AUTHORIZER_CACHE_ENTRIES = 10_000
+# The methods an API Gateway `ANY` method takes; anything else is refused before the authorizer runs.
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 @dataclass
@@ -86,8 +93,25 @@ class Gateway:
         self.public_routes = public_routes
         self.stage = stage
         self.region = region
-        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.cache_entries = AUTHORIZER_CACHE_ENTRIES
+        self._cache: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._cache_lock = threading.Lock()
+
+    @property
+    def cached_answers(self) -> int:
+        """How many authorizer answers the cache holds now (at most `cache_entries`)."""
+        return len(self._cache)
+
+    def _remember(self, header: str, expires: float, policy: dict[str, Any]) -> None:
+        with self._cache_lock:
+            self._cache[header] = (expires, policy)
+            self._cache.move_to_end(header)
+            if len(self._cache) > self.cache_entries:
+                now = time.monotonic()
+                for key in [k for k, (until, _) in self._cache.items() if until < now]:
+                    del self._cache[key]
+                while len(self._cache) > self.cache_entries:
+                    self._cache.popitem(last=False)
 
     def authorize(self, method: str, path: str, header: str | None) -> tuple[int, dict[str, Any] | None]:
         """(status, authorizer context): 401 without a valid token, 403 when the policy denies."""
@@ -97,6 +121,8 @@ class Gateway:
         now = time.monotonic()
         with self._cache_lock:
             cached = self._cache.get(header)
+            if cached is not None:
+                self._cache.move_to_end(header)
         if cached is None or cached[0] < now:
             try:
                 policy = self.authorizer.invoke(
@@ -106,8 +132,7 @@ class Gateway:
                 if str(error) != "Unauthorized":
                     logger.exception("authorizer failed")
                 return 401, None
-            with self._cache_lock:
-                self._cache[header] = (now + AUTHORIZER_CACHE_SECONDS, policy)
+            self._remember(header, now + AUTHORIZER_CACHE_SECONDS, policy)
         else:
             policy = cached[1]
         if not _allows(policy, method_arn):
@@ -169,12 +194,25 @@ def _allows(policy: dict[str, Any], method_arn: str) -> bool:
     return allowed
 
 
-def _json(status: int, payload: dict[str, Any]) -> dict[str, Any]:
+def _json(status: int, payload: dict[str, Any], **headers: str) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {"Content-Type": "application/json", **headers},
         "body": json.dumps(payload),
     }
+
+
+def _refusal(
+    status: int, kind: str, message: str, field: str | None = None, **headers: str
+) -> dict[str, Any]:
+    """The gateway's own answers, in the API's error shape (as the CDK app's gateway responses are)."""
+    return _json(status, {"error": kind, "message": message, "field": field}, **headers)
+
+
+class _Refused(Exception):
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__(response.get("body"))
+        self.response = response
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -190,48 +228,107 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, headers too long) as JSON, not HTML."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self._send(_refusal(code, "bad_request", message or "bad request"), Connection="close")
+
+    def _read_body(self) -> bytes:
+        """The body, refused past API Gateway's 10 MB before it is read (never buffered whole)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        declared = self.headers.get("Content-Length")
+        if not declared:
+            return b""
+        if not declared.strip().isdigit():
+            raise _Refused(_refusal(400, "bad_request", "Content-Length is not a number", "Content-Length"))
+        length = int(declared)
+        if length > GATEWAY_MAX_BODY_BYTES:
+            raise _Refused(_too_long())
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip() or b"x", 16)
+            except ValueError:
+                raise _Refused(_refusal(400, "bad_request", "malformed chunked body", "body")) from None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > GATEWAY_MAX_BODY_BYTES:
+                raise _Refused(_too_long())
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
     def _handle(self) -> None:
+        try:
+            answer = self._answer()
+            if answer is not None:  # None: answered already (a console file)
+                self._send(answer)
+        except _Refused as refused:  # the body was not read: this connection cannot carry another request
+            self.close_connection = True
+            self._send(refused.response, Connection="close")
+
+    def _answer(self) -> dict[str, Any] | None:
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        method = self.command
+        if method not in HTTP_METHODS:
+            raise _Refused(
+                _refusal(
+                    405,
+                    "method_not_allowed",
+                    f"{method[:20]} is not an HTTP method the API takes",
+                    Allow=", ".join(HTTP_METHODS),
+                )
+            )
+        body = self._read_body()
         headers: dict[str, list[str]] = {}
         for key, value in self.headers.items():
             headers.setdefault(key, []).append(value)
-        method = self.command
         if method == "OPTIONS":  # a CORS preflight: answered here, without the authorizer
-            return self._send(preflight(self.headers, self.gateway.allowed_origins))
+            return preflight(self.headers, self.gateway.allowed_origins)
         console = self.gateway.console
         if console is not None and method in ("GET", "HEAD") and console.serves(split.path):
-            return self._send_console_file(split.path, head=method == "HEAD")
+            self._send_console_file(split.path, head=method == "HEAD")
+            return None
+        public_paths = {path for _, path in self.gateway.public_routes}
         if (method, split.path) in self.gateway.public_routes:
             authorizer: dict[str, Any] | None = None
+        elif split.path in public_paths:
+            # A resource with its own methods and not this one: API Gateway answers for itself.
+            return _refusal(403, "forbidden", "Missing Authentication Token")
         else:
             status, authorizer = self.gateway.authorize(method, split.path, self.headers.get("Authorization"))
             if status != 200:
                 message = (
                     "Unauthorized" if status == 401 else "User is not authorized to access this resource"
                 )
-                refusal = _json(status, {"error": "unauthorized", "message": message})
-                refusal["headers"].update(
-                    origin_headers(self.headers.get("Origin"), self.gateway.allowed_origins)
-                )
-                return self._send(refusal)
+                refusal = _refusal(status, "unauthorized", message)
+                origin = self.headers.get("Origin")
+                refusal["headers"].update(origin_headers(origin, self.gateway.allowed_origins))
+                return refusal
         event = self.gateway.event(
             method, split.path, split.query, headers, body, self.client_address[0], authorizer
         )
         try:
-            response = self.gateway.api.invoke(event)
+            return self.gateway.api.invoke(event)
         except Exception:
             logger.exception("API function failed")
-            response = _json(502, {"error": "internal", "message": "Internal server error"})
-        self._send(response)
+            return _refusal(502, "internal", "Internal server error")
 
-    def _send(self, response: dict[str, Any]) -> None:
+    def _send(self, response: dict[str, Any], **extra_headers: str) -> None:
         body = response.get("body") or ""
         payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
         self.send_response(int(response.get("statusCode", 200)))
         sent = set()
-        for key, value in (response.get("headers") or {}).items():
+        for key, value in {**(response.get("headers") or {}), **extra_headers}.items():
             self.send_header(key, str(value))
             sent.add(key.lower())
         for key, values in (response.get("multiValueHeaders") or {}).items():
@@ -240,7 +337,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     self.send_header(key, str(value))
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def _send_console_file(self, path: str, head: bool) -> None:
         """The console's files: no token needed (they hold no data), a strict CSP on each."""
@@ -268,7 +366,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
-    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = do_OPTIONS = _handle
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up do_<METHOD>; every method gets an answer (JSON), none http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+
+def _too_long() -> dict[str, Any]:
+    return _refusal(
+        413,
+        "too_large",
+        f"Request Too Long: API Gateway takes bodies up to {GATEWAY_MAX_BODY_BYTES} bytes",
+        "body",
+    )
 
 
 class GatewayServer(ThreadingHTTPServer):
