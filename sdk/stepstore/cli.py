@@ -30,7 +30,9 @@ def _local_up(args: argparse.Namespace) -> int:
 
             # The example triggers run their flows as a service user of their own.
             token = stack.create_user("event-triggers", role="service")
-            running.enter_context(LocalEvents(stack, trigger_token=token))
+            events = LocalEvents(stack, trigger_token=token).start()
+            # On the way out the stack's moto goes too: nothing to unsubscribe, little to wait for.
+            running.callback(events.stop, grace_seconds=0.5, unsubscribe=False)
         print(f"STEPSTORE_API_URL={stack.api_url}", flush=True)
         print(f"STEPSTORE_ADMIN_TOKEN={stack.admin_token}", flush=True)
         print(

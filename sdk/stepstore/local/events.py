@@ -234,8 +234,9 @@ class LocalEvents:
         thread.start()
         self._threads.append(thread)
 
-    def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
-        """Stop delivering: unsubscribe from moto, and wait up to `grace_seconds` for the pollers.
+    def stop(self, grace_seconds: float = STOP_GRACE_SECONDS, *, unsubscribe: bool = True) -> None:
+        """Stop delivering: wait up to `grace_seconds` for the pollers, then unsubscribe from moto
+        (pass ``unsubscribe=False`` when the stack stops too: its moto goes with it).
 
         A delivery still running then (a trigger's flow midway) is left to finish on its own daemon
         thread, or to end with the process: a clean stop never waits for a flow to complete.
@@ -248,7 +249,7 @@ class LocalEvents:
         if busy:
             logger.warning("stopped with deliveries in flight: %s", ", ".join(busy))
         self._threads.clear()
-        for undo in reversed(self._cleanup):
+        for undo in reversed(self._cleanup if unsubscribe else []):
             try:
                 undo()
             except Exception:  # the stack may already be gone
