@@ -55,6 +55,7 @@ def error_shape_problem(response: requests.Response) -> str | None:
 class FuzzReport:
     requests: int = 0
     not_sent: int = 0
+    no_answer: int = 0  # the client gave up waiting (timeouts on an overloaded machine), not a 5xx
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     outside_shape: list[str] = field(default_factory=list)
@@ -77,7 +78,8 @@ class FuzzReport:
     def summary(self) -> str:
         return (
             f"requests: {self.requests} across {len(self.operations)} operations "
-            f"(not sendable: {self.not_sent}); responses >= 500: {len(self.server_errors)}; "
+            f"(not sendable: {self.not_sent}, no answer within 60 s: {self.no_answer}); "
+            f"responses >= 500: {len(self.server_errors)}; "
             f"4xx outside the error shape: {len(self.outside_shape)}; "
             f"statuses: {dict(sorted(self.statuses.items()))}"
         )
@@ -176,6 +178,9 @@ def _fuzz_operation(strategy, target, session, examples, derandomize, report) ->
             response = session.request(**kwargs, timeout=60)
         except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError, ValueError):
             report.not_sent += 1  # refused by the client library before anything was sent
+            return
+        except requests.exceptions.RequestException:
+            report.no_answer += 1
             return
         report.record(case, response)
 

@@ -20,6 +20,7 @@ def test_fuzzing_every_operation_gets_no_5xx_and_only_4xx_in_the_error_shape(sta
 
     assert len(report.operations) == operations, report.summary()
     assert report.requests >= 4 * operations - report.not_sent
+    assert report.no_answer == 0, report.summary()
     assert report.server_errors == [], report.summary()
     assert report.outside_shape == [], report.summary()
     assert set(report.statuses) & {401, 404, 422}  # the run did reach refusals, not only successes
