@@ -22,6 +22,7 @@ from stepstore.errors import (
     NotFoundError,
     ServiceError,
     StepStoreError,
+    UploadLimitError,
 )
 from stepstore.fixtures import FixtureInfo, Fixtures
 from stepstore.flow import Flow, FlowFailedError, FlowRun
@@ -92,4 +93,5 @@ __all__ = [
     "StoreInterface",
     "Table",
     "TextInput",
+    "UploadLimitError",
 ]

@@ -45,3 +45,7 @@ class IntegrityError(StepStoreError):
 
 class ConfigurationError(StepStoreError, ValueError):
     """The environment does not say where the store is or who the caller is."""
+
+
+class UploadLimitError(InvalidInputError):
+    """An uploaded file would decode past a limit (bytes, rows, nesting); it names the file and the limit."""

@@ -235,6 +235,10 @@ class DataSource(InputElement):
             returns a BytesIO.
         required: the step's action refuses to run until a file is uploaded.
         value: what was uploaded (file name, format, size); set by the API, not by you.
+        max_bytes: the most bytes the file may decode to (declared by its Parquet footer, xlsx zip
+            directory or gzip trailer, or its own size for CSV and JSON); past it the parse is refused.
+            Default: STEPSTORE_UPLOAD_MAX_BYTES, else 512 MiB.
+        max_rows: the most rows the file may hold. Default: STEPSTORE_UPLOAD_MAX_ROWS, else 20 million.
     """
 
     type: ClassVar[str] = "data_source"
@@ -249,9 +253,16 @@ class DataSource(InputElement):
         required: bool = True,
         raw_upload: bool = False,
         downloadable: bool = False,
+        max_bytes: int | None = None,
+        max_rows: int | None = None,
         **common: Any,
     ) -> None:
         super().__init__(title, description, required=required, **common)
+        for limit_name, limit in (("max_bytes", max_bytes), ("max_rows", max_rows)):
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+                raise ValueError(f"DataSource {title!r}: {limit_name} must be a positive int, got {limit!r}")
+        self.max_bytes = max_bytes
+        self.max_rows = max_rows
         formats = [str(o).lower().lstrip(".") for o in (options or ["csv"])]
         unknown = [f for f in formats if f not in DATA_SOURCE_FORMATS]
         if unknown:
@@ -269,6 +280,7 @@ class DataSource(InputElement):
             "required": self.required,
             "raw_upload": self.raw_upload,
             "downloadable": self.downloadable,
+            **{k: v for k, v in (("max_bytes", self.max_bytes), ("max_rows", self.max_rows)) if v},
         }
 
     def _value(self) -> Any:
@@ -283,6 +295,8 @@ class DataSource(InputElement):
             required=params.get("required", True),
             raw_upload=params.get("raw_upload", False),
             downloadable=params.get("downloadable", False),
+            max_bytes=params.get("max_bytes"),
+            max_rows=params.get("max_rows"),
             **Element._common(data),
         )
 

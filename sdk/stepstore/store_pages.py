@@ -14,10 +14,11 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstore import transfer
+from stepstore import transfer, upload_limits
 from stepstore.client import segment
 from stepstore.errors import IntegrityError, InvalidInputError, NotFoundError, ServiceError
 from stepstore.pages import Card, Element, Image, Page, PlotlyPlot, RichText, Section, Table
+from stepstore.upload_limits import UploadLimits
 
 if TYPE_CHECKING:
     from stepstore.client import ApiClient
@@ -132,16 +133,31 @@ def read_upload(body: dict[str, Any], step_name: str) -> io.BytesIO:
     return io.BytesIO(transfer.download(upload["url"], upload["size"], upload["etag"]))
 
 
-def parse_upload(data: bytes, fmt: str, what: str) -> Any:
-    """A DataFrame from an uploaded CSV, Excel, Parquet or JSON file; InvalidInputError if it won't parse."""
+def parse_upload(data: bytes, fmt: str, what: str, limits: UploadLimits | None = None) -> Any:
+    """A DataFrame from an uploaded CSV, Excel, Parquet or JSON file; InvalidInputError if it won't parse.
+
+    Nothing is decoded before the file's declared size is checked against `limits` (see
+    upload_limits): a file past them raises UploadLimitError naming the file and the limit.
+    CSV and JSON may come gzip-compressed.
+    """
     import pandas as pd
 
+    limits = limits or UploadLimits.resolve()
     try:
+        if fmt in ("csv", "json") and data.startswith(upload_limits.GZIP_MAGIC):
+            data = upload_limits.gunzip(data, limits, what)
         if fmt == "csv":
-            return pd.read_csv(io.BytesIO(data))
+            upload_limits.check_size(data, limits, what)
+            frame = pd.read_csv(io.BytesIO(data), nrows=limits.max_rows + 1)
+            upload_limits.check_rows(len(frame), limits, what)
+            return frame
         if fmt in ("xlsx", "xls"):
+            if fmt == "xlsx":
+                upload_limits.check_zip(data, limits, what)
+            else:
+                upload_limits.check_size(data, limits, what)
             try:
-                return pd.read_excel(io.BytesIO(data))
+                frame = pd.read_excel(io.BytesIO(data))
             except ImportError as error:
                 needs = (
                     "openpyxl: pip install 'stepstore[excel]'" if fmt == "xlsx" else "xlrd: pip install xlrd"
@@ -149,13 +165,19 @@ def parse_upload(data: bytes, fmt: str, what: str) -> Any:
                 raise InvalidInputError(
                     f"{what} is an Excel ({fmt}) file; reading it needs {needs} ({error})"
                 ) from error
+            upload_limits.check_rows(len(frame), limits, what)
+            return frame
         if fmt == "parquet":
-            return pd.read_parquet(io.BytesIO(data))
+            return upload_limits.read_parquet(data, limits, what)
         if fmt == "json":
+            upload_limits.check_size(data, limits, what)
+            upload_limits.check_json_depth(data, limits, what)
             try:
-                return pd.read_json(io.BytesIO(data))
+                frame = pd.read_json(io.BytesIO(data))
             except ValueError:
-                return pd.json_normalize(json.loads(data))
+                frame = pd.json_normalize(json.loads(data))
+            upload_limits.check_rows(len(frame), limits, what)
+            return frame
     except InvalidInputError:
         raise
     except Exception as error:
@@ -199,7 +221,7 @@ def data_source_value(
         return owner.get_input(name, step_name=step_name)
     raw = read_upload(body, step_name).getvalue()
     what = f"{upload['file_name']!r} uploaded to DataSource {head.get('title')!r} on step {step_name!r}"
-    frame = parse_upload(raw, upload["format"], what)
+    frame = parse_upload(raw, upload["format"], what, UploadLimits.resolve(head.get("params")))
     owner.save_output(frame, name)
     return frame
 

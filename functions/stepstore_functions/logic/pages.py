@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import math
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -512,7 +513,10 @@ def _same_number(a: Any, b: Any) -> bool:
 
 
 def file_format(file_name: str, declared: str) -> str:
-    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else declared.lower().lstrip(".")
+    lowered = file_name.lower()
+    if lowered.endswith(".gz") and lowered[:-3].rsplit(".", 1)[-1] in ("csv", "json"):
+        lowered = lowered[:-3]  # sales.csv.gz is a gzipped CSV: its format is csv (the SDK inflates it)
+    extension = lowered.rsplit(".", 1)[-1] if "." in lowered else declared.lower().lstrip(".")
     return FILE_FORMATS.get(extension, extension or "unknown")
 
 
@@ -670,12 +674,31 @@ def sniff(fmt: str, key: str, size: int) -> str | None:
         if fmt == "parquet" and (not head.startswith(b"PAR1") or page_store.read_tail(key, 4) != b"PAR1"):
             return "is not a Parquet file"
         return None
+    if fmt in ("csv", "json"):
+        head = page_store.read_range(key, 0, SNIFF_BYTES - 1)
+        if head.startswith(GZIP_MAGIC):
+            # A gzipped CSV or JSON file: judge its first inflated bytes (the SDK bounds the rest).
+            inflated = _inflate_head(head)
+            if inflated is None:
+                return "is not a valid gzip file"
+            return sniff_csv(inflated, False) if fmt == "csv" else sniff_json(inflated, False)
     if fmt == "csv":
         return sniff_csv(page_store.read_range(key, 0, SNIFF_BYTES - 1), size <= SNIFF_BYTES)
     if fmt == "json":
         whole = size <= JSON_FULL_CHECK_BYTES
         return sniff_json(page_store.read_range(key, 0, (size if whole else SNIFF_BYTES) - 1), whole)
     return None
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _inflate_head(head: bytes) -> bytes | None:
+    """At most SNIFF_BYTES of what a gzip file's first bytes inflate to; None if they are not gzip."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, SNIFF_BYTES)
+    except zlib.error:
+        return None
 
 
 def sniff_csv(head: bytes, whole: bool) -> str | None:
