@@ -12,8 +12,9 @@ import threading
 from collections.abc import Sequence
 
 from stepstore import cli_assets, cli_cloud, cli_connections, cli_pages
-from stepstore.client import ApiClient, segment
-from stepstore.errors import StepStoreError
+from stepstore.client import PAGE, ApiClient, segment
+from stepstore.errors import InvalidInputError, StepStoreError
+from stepstore.status import read_flow
 
 
 def _local_up(args: argparse.Namespace) -> int:
@@ -52,9 +53,60 @@ def _local_up(args: argparse.Namespace) -> int:
 
 
 def _users_create(args: argparse.Namespace) -> int:
-    created = ApiClient.from_environment().post("/users", {"name": args.name, "role": args.role})
+    body = {"name": args.name, "role": args.role, "expires_in_days": args.expires_in_days}
+    created = ApiClient.from_environment().post("/users", {k: v for k, v in body.items() if v is not None})
     print(created["token"])
+    if created.get("expires_at"):
+        print(f"stepstore: the token expires at {created['expires_at']}", file=sys.stderr)
     return 0
+
+
+def _users_ls(args: argparse.Namespace) -> int:
+    for user in ApiClient.from_environment().get_all("/users", "users", limit=PAGE):
+        print(f"{user['name']}\t{user['role']}\t{user['created_at']}")
+    return 0
+
+
+def _users_tokens(args: argparse.Namespace) -> int:
+    path = f"/users/{segment(args.name)}/tokens"
+    for token in ApiClient.from_environment().get_all(path, "tokens", limit=PAGE):
+        print(f"{token['token_id']}\tcreated {token['created_at']}\texpires {token['expires_at'] or 'never'}")
+    return 0
+
+
+def _users_token(args: argparse.Namespace) -> int:
+    body = {"expires_in_days": args.expires_in_days} if args.expires_in_days is not None else {}
+    created = ApiClient.from_environment().post(f"/users/{segment(args.name)}/tokens", body)
+    print(created["token"])
+    expiry = f"expires at {created['expires_at']}" if created.get("expires_at") else "never expires"
+    print(f"stepstore: token {created['token_id']} for {created['user']}; it {expiry}", file=sys.stderr)
+    return 0
+
+
+def _users_revoke(args: argparse.Namespace) -> int:
+    api = ApiClient.from_environment()
+    path = f"/users/{segment(args.name)}/tokens"
+    if args.all == bool(args.token_ids):
+        raise InvalidInputError("name the token ids to revoke, or pass --all (not both)", field="token_id")
+    doomed = [t["token_id"] for t in api.get_all(path, "tokens", limit=PAGE)] if args.all else args.token_ids
+    for token_id in doomed:
+        api.delete(f"{path}/{segment(token_id)}")
+        print(f"revoked {token_id}")
+    print(REVOCATION_NOTE, file=sys.stderr)
+    return 0
+
+
+def _users_rm(args: argparse.Namespace) -> int:
+    removed = ApiClient.from_environment().delete(f"/users/{segment(args.name)}")
+    print(f"removed {removed['name']}; {removed['tokens_revoked']} token(s) revoked")
+    print(REVOCATION_NOTE, file=sys.stderr)
+    return 0
+
+
+REVOCATION_NOTE = (
+    "stepstore: a revoked token stops working at once on the local stack, and on AWS within the "
+    "authorizer cache TTL (300 s)"
+)
 
 
 def _flows_ls(args: argparse.Namespace) -> int:
@@ -78,7 +130,7 @@ def _flows_ls(args: argparse.Namespace) -> int:
 
 
 def _flows_status(args: argparse.Namespace) -> int:
-    body = ApiClient.from_environment(user=args.user).get(f"/flows/{segment(args.flow_id)}")
+    body = read_flow(ApiClient.from_environment(user=args.user), f"/flows/{segment(args.flow_id)}")
     if args.json:
         print(json.dumps(body, indent=2))
         return 0
@@ -124,7 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
     create = users.add_parser("create", help="create a user and print its token (admin token needed)")
     create.add_argument("name")
     create.add_argument("--role", choices=["user", "service", "admin"], default="user")
+    create.add_argument("--expires-in-days", type=float, help="the token stops working after this many days")
     create.set_defaults(run=_users_create)
+    users.add_parser("ls", help="every user, by name (admin token needed)").set_defaults(run=_users_ls)
+    tokens = users.add_parser("tokens", help="a user's tokens: id, created, expires (admin, or the user)")
+    tokens.add_argument("name")
+    tokens.set_defaults(run=_users_tokens)
+    token = users.add_parser("token", help="issue the user another token and print it (admin, or the user)")
+    token.add_argument("name")
+    token.add_argument("--expires-in-days", type=float, help="the token stops working after this many days")
+    token.set_defaults(run=_users_token)
+    revoke = users.add_parser("revoke", help="revoke tokens of a user by id, or --all (admin, or the user)")
+    revoke.add_argument("name")
+    revoke.add_argument("token_ids", nargs="*", metavar="TOKEN_ID")
+    revoke.add_argument("--all", action="store_true", help="every token of the user")
+    revoke.set_defaults(run=_users_revoke)
+    rm = users.add_parser("rm", help="remove a user and revoke its tokens; the name is not reused (admin)")
+    rm.add_argument("name")
+    rm.set_defaults(run=_users_rm)
 
     flows = commands.add_parser("flows", help="flows and their status").add_subparsers(
         dest="action", required=True

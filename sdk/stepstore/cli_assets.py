@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from stepstore.assets import Asset, AssetType, asset_type
-from stepstore.client import ApiClient, segment
+from stepstore.client import PAGE, ApiClient, segment
 from stepstore.errors import InvalidInputError
 
 # Transfers smaller than this finish too fast for a bar to help.
@@ -140,7 +140,7 @@ def _listing(api: ApiClient, args: argparse.Namespace) -> list[dict[str, Any]]:
         "name": args.name,
         "owner": getattr(args, "owner", None),
     }
-    return api.get("/assets", **{k: v for k, v in params.items() if v is not None})["assets"]
+    return api.get_all("/assets", "assets", limit=PAGE, **{k: v for k, v in params.items() if v is not None})
 
 
 def _row(asset: dict[str, Any]) -> str:
@@ -181,7 +181,7 @@ def _show(args: argparse.Namespace) -> int:
     api = _api(args)
     path = f"/assets/{segment(args.asset_id)}"
     asset = api.get(path + (f"/versions/{args.version}" if args.version else ""))
-    versions = api.get(f"{path}/versions")["assets"]
+    versions = api.get_all(f"{path}/versions", "assets", limit=PAGE)
     if args.json:
         print(json.dumps({**_public(asset), "versions": [_public(v) for v in versions]}, indent=2))
         return 0

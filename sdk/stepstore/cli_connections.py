@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from stepstore.client import ApiClient
-from stepstore.connections import ConnectionInfo, ConnectionStore, ConnectionType, DatabaseError
+from stepstore.connections import (
+    ConnectionInfo,
+    ConnectionStore,
+    ConnectionType,
+    DatabaseError,
+    is_secret_field,
+)
 from stepstore.errors import InvalidInputError
 
 
@@ -47,6 +53,12 @@ def _credentials(args: argparse.Namespace) -> dict[str, Any] | None:
             raise InvalidInputError(f"--set takes KEY=VALUE, got {item!r}", field="set")
         values[key] = _parse_value(value)
         given = True
+        if is_secret_field(key):
+            print(
+                f"stepstore: warning: --set {key}=... puts a secret on the command line, where `ps` and your "
+                f"shell history show it; prefer --secret {key} (a prompt), --json FILE, or --json - (stdin)",
+                file=sys.stderr,
+            )
     for key in args.secret or ():
         values[key] = getpass.getpass(f"{key}: ")
         given = True

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -28,6 +29,9 @@ from stepstore.errors import (
 API_URL_ENV = "STEPSTORE_API_URL"
 TOKEN_ENV = "STEPSTORE_TOKEN"
 ACT_AS_HEADER = "X-StepStore-User"
+
+# Items asked for per page when following a list route's cursors (the most the API gives at once).
+PAGE = 1000
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0
@@ -118,6 +122,29 @@ class ApiClient:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)
+
+    def pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Each page of a list route, following its `next` cursor until the last page."""
+        cursor = None
+        while True:
+            body = self.get(path, **params, cursor=cursor)
+            yield body
+            cursor = body.get("next")
+            if not cursor:
+                return
+
+    def get_all(self, path: str, key: str, **params: Any) -> Any:
+        """Every item of a list route: the `key` lists (or mappings) of all its pages, joined."""
+        joined: Any = None
+        for body in self.pages(path, **params):
+            part = body[key]
+            if joined is None:
+                joined = type(part)()
+            if isinstance(part, dict):
+                joined.update(part)
+            else:
+                joined.extend(part)
+        return joined
 
     def put(self, path: str, body: Any = None) -> Any:
         return self.request("PUT", path, body=body)

@@ -13,6 +13,7 @@ Microsoft's ODBC driver for SQL Server.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -23,7 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from stepstore.client import ApiClient, segment
+from stepstore.client import PAGE, ApiClient, segment
 from stepstore.errors import InvalidInputError, StepStoreError
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class DatabaseError(StepStoreError):
 _SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "private")
 
 
-def _is_secret_field(name: str) -> bool:
+def is_secret_field(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in _SECRET_WORDS)
 
@@ -106,7 +107,7 @@ class Credentials(Mapping[str, Any]):
         return len(self._values)
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if _is_secret_field(k) else v) for k, v in self._values.items()}
+        shown = {k: ("***" if is_secret_field(k) else v) for k, v in self._values.items()}
         return f"Credentials({shown})"
 
     def first(self, *names: str, default: Any = None) -> Any:
@@ -120,7 +121,7 @@ class Credentials(Mapping[str, Any]):
     def scrub(self, text: str) -> str:
         """`text` with every secret value replaced by ***."""
         for name, value in self._values.items():
-            if isinstance(value, str) and len(value) >= 3 and _is_secret_field(name):
+            if isinstance(value, str) and len(value) >= 3 and is_secret_field(name):
                 text = text.replace(value, "***")
         return text
 
@@ -260,7 +261,9 @@ class ConnectionStore:
 
     def list(self) -> list[ConnectionInfo]:
         """The caller's connections, then those shared with the caller; never their credentials."""
-        return [ConnectionInfo.from_api(c) for c in self._api.get("/connections")["connections"]]
+        return [
+            ConnectionInfo.from_api(c) for c in self._api.get_all("/connections", "connections", limit=PAGE)
+        ]
 
     def get(self, name: str, owner: str | None = None) -> ConnectionInfo:
         """One connection, without its credentials. Not found, or not visible: NotFoundError."""
@@ -381,6 +384,69 @@ def split_table(table: str, default_schema: str) -> tuple[str, str]:
     return (schema or default_schema), name
 
 
+# Loggers of the SQL layer: awswrangler and the drivers it calls log errors of their own.
+_DRIVER_LOGGERS = (
+    "awswrangler",
+    "pg8000",
+    "pymysql",
+    "redshift_connector",
+    "pyodbc",
+    "snowflake",
+    "databricks",
+)
+
+
+class _ScrubSecrets(logging.Filter):
+    """Rewrites each record with the connection's secrets replaced by ***, as DatabaseError does."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose args do not fit its message: keep what can be shown
+            message = str(record.msg)
+        record.msg, record.args = self._credentials.scrub(message), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = self._credentials.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._credentials.scrub(record.stack_info)
+        return True
+
+
+class _ScrubbedDriverLogs:
+    """While a session is open, every SQL-layer logger passes its records through `_ScrubSecrets`.
+
+    A logger's filter sees only records logged to that very logger, so each one is filtered: awswrangler
+    is imported first (its modules' loggers exist from then on), and the drivers' are covered again once
+    the connection has imported them.
+    """
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._filter = _ScrubSecrets(credentials)
+        self._filtered: list[logging.Logger] = []
+
+    def cover(self) -> None:
+        with suppress(ImportError):
+            import awswrangler  # noqa: F401  (creates its modules' loggers, so they can be filtered now)
+        names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in _DRIVER_LOGGERS]
+        for name in (*_DRIVER_LOGGERS, *names):
+            found = logging.getLogger(name)
+            if found not in self._filtered:
+                found.addFilter(self._filter)
+                self._filtered.append(found)
+
+    def release(self) -> None:
+        for found in self._filtered:
+            found.removeFilter(self._filter)
+        self._filtered.clear()
+
+
 class SqlDialect:
     """How one kind of database is connected to, read and written."""
 
@@ -392,12 +458,18 @@ class SqlDialect:
 
     @contextmanager
     def session(self, stored: StoredConnection, options: dict[str, Any]) -> Iterator[Any]:
-        con = _guard("connecting", stored, lambda: self.connect(stored.credentials, options))
+        scrubbed = _ScrubbedDriverLogs(stored.credentials)
+        scrubbed.cover()
         try:
-            yield con
+            con = _guard("connecting", stored, lambda: self.connect(stored.credentials, options))
+            try:
+                scrubbed.cover()  # the driver and awswrangler modules the connection imported
+                yield con
+            finally:
+                with suppress(Exception):  # closing a broken connection may fail too; nothing to add
+                    con.close()
         finally:
-            with suppress(Exception):  # closing a broken connection may fail too; nothing to add
-                con.close()
+            scrubbed.release()
 
     def default_schema(self, creds: Credentials) -> str:
         return str(creds.first("schema", default="public"))

@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from stepstore import transfer
-from stepstore.client import ApiClient
+from stepstore.client import PAGE, ApiClient
 from stepstore.errors import InvalidInputError
 
 FIXTURE_PREFIX = "fixture/"
-MAX_LISTED = 10_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -77,11 +76,16 @@ class Fixtures:
     def __init__(self, api: ApiClient | None = None) -> None:
         self._api = api or ApiClient.from_environment()
 
-    def list(self, prefix: str | None = None, limit: int = MAX_LISTED) -> list[FixtureInfo]:
-        """Fixtures under ``fixture/{prefix}``, in key order (at most `limit`)."""
+    def list(self, prefix: str | None = None, limit: int | None = None) -> list[FixtureInfo]:
+        """Fixtures under ``fixture/{prefix}``, in key order: every one, or the first `limit`."""
         check_prefix(prefix)
-        body = self._api.get("/fixtures", prefix=prefix or None, limit=limit)
-        return [FixtureInfo.from_api(f) for f in body["fixtures"]]
+        found: list[FixtureInfo] = []
+        page = min(limit, PAGE) if limit else PAGE
+        for body in self._api.pages("/fixtures", prefix=prefix or None, limit=page):
+            found.extend(FixtureInfo.from_api(f) for f in body["fixtures"])
+            if limit and len(found) >= limit:
+                return found[:limit]
+        return found
 
     def get(self, key: str) -> bytes:
         """The bytes of one fixture, checked against the size and ETag S3 reports."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stepstore.client import ApiClient
+
+# Steps asked for per page (the most the API gives at once).
+PAGE = 1000
 
 
 class StepStatus(StrEnum):
@@ -78,3 +84,16 @@ class FlowStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def read_flow(api: ApiClient, flow_path: str) -> dict[str, Any]:
+    """`GET /flows/{flow}` with every page of its steps joined, in order."""
+    body: dict[str, Any] | None = None
+    for page in api.pages(flow_path, limit=PAGE):
+        if body is None:
+            body = page
+        else:
+            body["steps"].extend(page["steps"])
+    assert body is not None
+    body["next"] = None
+    return body

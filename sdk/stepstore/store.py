@@ -7,9 +7,9 @@ import numbers
 from typing import IO, Any
 
 from stepstore import formats, streaming, transfer
-from stepstore.client import ApiClient, segment
+from stepstore.client import PAGE, ApiClient, segment
 from stepstore.errors import InvalidInputError, NotFoundError
-from stepstore.status import FlowStatus, StepState, StepStatus
+from stepstore.status import FlowStatus, StepState, StepStatus, read_flow
 from stepstore.store_assets import AssetMethods
 from stepstore.store_connections import ConnectionMethods
 from stepstore.store_pages import PageMethods
@@ -120,11 +120,11 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
 
     def list_inputs(self) -> dict[str, str]:
         """Every name on this step's in-link, with the step that produced it."""
-        return self._api.get(f"{self._step_path()}/inputs")["inputs"]
+        return self._api.get_all(f"{self._step_path()}/inputs", "inputs", limit=PAGE)
 
     def list_outputs(self, step_name: str | None = None) -> list[dict[str, Any]]:
         """What this step (or `step_name`) saved: name, kind, format, size and time of each output."""
-        outputs = self._api.get(f"{self._step_path(step_name)}/outputs")["outputs"]
+        outputs = self._api.get_all(f"{self._step_path(step_name)}/outputs", "outputs", limit=PAGE)
         return [{k: v for k, v in o.items() if k not in ("url", "value_json")} for o in outputs]
 
     @staticmethod
@@ -148,7 +148,7 @@ class StoreInterface(AssetMethods, PageMethods, ConnectionMethods):
 
     def get_flow_status(self) -> FlowStatus:
         """Every step of the flow with its status, progress and message."""
-        return FlowStatus.from_api(self._api.get(self._flow_path))
+        return FlowStatus.from_api(read_flow(self._api, self._flow_path))
 
     def update_progress(self, completion: float, message: str, page_update: bool = False) -> bool:
         """Record this step's progress (0-100) and a message; True once stored.

@@ -26,7 +26,7 @@ from stepstore.assets import (
     describe_time,
     restore_asset,
 )
-from stepstore.client import CONNECT_TIMEOUT, READ_TIMEOUT, segment
+from stepstore.client import CONNECT_TIMEOUT, PAGE, READ_TIMEOUT, segment
 from stepstore.errors import ForbiddenError, IntegrityError, InvalidInputError, ServiceError
 
 if TYPE_CHECKING:
@@ -113,7 +113,10 @@ class AssetMethods:
         asset_id: str | None,
         owner: str | None = None,
     ) -> list[dict[str, Any]]:
-        return self._api.get("/assets", **_filters(label, type, name, asset_id, owner))["assets"]
+        found = self._api.get_all(
+            "/assets", "assets", limit=PAGE, **_filters(label, type, name, asset_id, owner)
+        )
+        return sorted(found, key=lambda a: a["created_at"], reverse=True)  # own and shared, newest first
 
     def get_asset_by_id(
         self, asset_id: str, version: int | None = None, columns: Sequence[str] | None = None
@@ -153,8 +156,8 @@ class AssetMethods:
 
     def list_asset_versions(self, asset_id: str) -> list[AssetInfo]:
         """Every version of an asset you own or that is shared with you, newest first."""
-        body = self._api.get(f"/assets/{segment(asset_id)}/versions")
-        return [AssetInfo.from_api(v) for v in body["assets"]]
+        versions = self._api.get_all(f"/assets/{segment(asset_id)}/versions", "assets", limit=PAGE)
+        return [AssetInfo.from_api(v) for v in versions]
 
     def delete_asset(self, asset_id: str) -> int:
         """Delete the asset: every version's object and metadata (yours only); returns how many versions."""
@@ -170,7 +173,8 @@ class AssetMethods:
 
     def list_asset_shares(self, asset_id: str) -> list[str]:
         """The users your asset is shared with."""
-        return [s["grantee"] for s in self._api.get(f"/assets/{segment(asset_id)}/shares")["shares"]]
+        shares = self._api.get_all(f"/assets/{segment(asset_id)}/shares", "shares", limit=PAGE)
+        return [s["grantee"] for s in shares]
 
 
 def _filters(

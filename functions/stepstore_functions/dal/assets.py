@@ -36,6 +36,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 
+from stepstore_functions.dal import cursors
 from stepstore_functions.dal.clients import client
 from stepstore_functions.dal.tables import (
     ByGsi1,
@@ -325,6 +326,112 @@ def owned_heads(owner: str, limit: int | None = None) -> list[AssetVersion]:
 def owned_heads_named(owner: str, name: str) -> list[AssetVersion]:
     items = AssetHeadItem.by_name.query(f"ASSETNAME#{owner}#{name}", scan_index_forward=False)
     return [_record(i) for i in items]
+
+
+def owned_page(
+    owner: str,
+    asset_type: AssetType | None,
+    label: str | None,
+    name: str | None,
+    limit: int,
+    start: Any,
+) -> tuple[list[AssetVersion], dict[str, str] | None]:
+    """One page of the owner's assets (current versions) that match, newest first, and where to resume.
+
+    `start` is the plain key a previous page stopped at (checked to lie in this owner's index range).
+    """
+    if label is not None and asset_type is not None:
+        if start is not None:
+            raise cursors.bad_cursor("assets")
+        own_id = find_by_label(owner, asset_type, label)
+        return (get_heads([own_id]) if own_id else []), None
+    filters = None
+    if asset_type is not None:
+        filters = AssetHeadItem.asset_type == asset_type.value
+    if label is not None:
+        filters = (
+            AssetHeadItem.label == label if filters is None else filters & (AssetHeadItem.label == label)
+        )
+    if name is not None:
+        partition = f"ASSETNAME#{owner}#{name}"
+        key = cursors.check_key(
+            start, "assets", {"gsi2pk": partition, "sk": HEAD}, {"pk": "ASSET#", "gsi2sk": ""}
+        )
+        index = AssetHeadItem.by_name
+    else:
+        partition = f"ASSETS#{owner}"
+        key = cursors.check_key(
+            start, "assets", {"gsi1pk": partition, "sk": HEAD}, {"pk": "ASSET#", "gsi1sk": ""}
+        )
+        index = AssetHeadItem.by_owner
+    items, last = cursors.query_page(
+        AssetHeadItem,
+        index.query,
+        limit,
+        key,
+        hash_key=partition,
+        scan_index_forward=False,
+        filter_condition=filters,
+    )
+    return [_record(i) for i in items], cursors.plain_key(last)
+
+
+def shared_page(
+    grantee: str, asset_type: AssetType | None, label: str | None, limit: int, start: Any
+) -> tuple[list[str], dict[str, str] | None]:
+    """One page of the ids of assets shared with `grantee` (by type and label), and where to resume."""
+    partition = f"SHARED#{grantee}"
+    prefix = (
+        f"{asset_type.value}#" + (f"{label}#" if label is not None else "") if asset_type is not None else ""
+    )
+    key = cursors.check_key(
+        start, "assets", {"gsi1pk": partition, "sk": f"SHARE#{grantee}"}, {"pk": "ASSET#", "gsi1sk": prefix}
+    )
+    items, last = cursors.query_page(
+        AssetShareItem,
+        AssetShareItem.shared_with.query,
+        limit,
+        key,
+        hash_key=partition,
+        range_key_condition=AssetShareItem.gsi1sk.startswith(prefix) if prefix else None,
+        filter_condition=(AssetShareItem.label == label)
+        if label is not None and asset_type is None
+        else None,
+    )
+    return [i.asset_id for i in items], cursors.plain_key(last)
+
+
+def versions_page(asset_id: str, limit: int, cursor: str | None) -> tuple[list[AssetVersion], str | None]:
+    """One page of the asset's versions, newest first, and the next page's cursor."""
+    pk = asset_pk(asset_id)
+    start = cursors.decode_key(cursor, "versions", {"pk": pk}, {"sk": "V#"})
+    items, last = cursors.query_page(
+        AssetVersionItem,
+        AssetVersionItem.query,
+        limit,
+        start,
+        hash_key=pk,
+        range_key_condition=AssetVersionItem.sk.startswith("V#"),
+        scan_index_forward=False,
+        consistent_read=True,
+    )
+    return [_record(i) for i in items], cursors.encode_key("versions", last)
+
+
+def shares_page(asset_id: str, limit: int, cursor: str | None) -> tuple[list[AssetShare], str | None]:
+    """One page of who the asset is shared with, by user name, and the next page's cursor."""
+    pk = asset_pk(asset_id)
+    start = cursors.decode_key(cursor, "shares", {"pk": pk}, {"sk": "SHARE#"})
+    items, last = cursors.query_page(
+        AssetShareItem,
+        AssetShareItem.query,
+        limit,
+        start,
+        hash_key=pk,
+        range_key_condition=AssetShareItem.sk.startswith("SHARE#"),
+        consistent_read=True,
+    )
+    return [_share(i) for i in items], cursors.encode_key("shares", last)
 
 
 def versions(asset_id: str, newest_first: bool = True) -> list[AssetVersion]:

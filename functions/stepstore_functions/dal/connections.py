@@ -13,9 +13,12 @@ absent one does, so neither the answer nor its timing tells them apart.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 
+from stepstore_functions.dal import cursors
 from stepstore_functions.dal.tables import (
     ByGsi1,
     ByGsi2,
@@ -167,21 +170,34 @@ def shares(connection: Connection) -> tuple[str, ...]:
     return tuple(sorted(i.grantee for i in found if i.connection_id == connection.connection_id))
 
 
-def list_owned(owner: str) -> list[Connection]:
-    return [_connection(item) for item in ConnectionItem.by_owner.query(f"CONNS#{owner}")]
+def owned_page(owner: str, limit: int, start: Any) -> tuple[list[Connection], dict[str, str] | None]:
+    """One page of the owner's connections, by name, and where to resume (a plain key)."""
+    partition = f"CONNS#{owner}"
+    key = cursors.check_key(
+        start, "connections", {"gsi1pk": partition, "sk": "CONN"}, {"pk": f"CONN#{owner}#", "gsi1sk": ""}
+    )
+    items, last = cursors.query_page(
+        ConnectionItem, ConnectionItem.by_owner.query, limit, key, hash_key=partition
+    )
+    return [_connection(item) for item in items], cursors.plain_key(last)
 
 
-def list_shared_with(user: str) -> list[Connection]:
-    """Connections shared with `user` that still exist, found through the grantee index."""
-    shared = {
-        (connection_pk(s.owner, s.name), "CONN"): s.connection_id
-        for s in ConnectionShareItem.by_grantee.query(f"CONNSHARED#{user}")
-    }
-    if not shared:
-        return []
-    found = [_connection(item) for item in ConnectionItem.batch_get(list(shared))]
+def shared_page(user: str, limit: int, start: Any) -> tuple[list[Connection], dict[str, str] | None]:
+    """One page of the connections shared with `user` that still exist, and where to resume."""
+    partition = f"CONNSHARED#{user}"
+    key = cursors.check_key(
+        start,
+        "connections",
+        {"gsi1pk": partition, "sk": f"{SHARE_PREFIX}{user}"},
+        {"pk": "CONN#", "gsi1sk": ""},
+    )
+    items, last = cursors.query_page(
+        ConnectionShareItem, ConnectionShareItem.by_grantee.query, limit, key, hash_key=partition
+    )
+    shared = {(connection_pk(s.owner, s.name), "CONN"): s.connection_id for s in items}
+    found = [_connection(item) for item in ConnectionItem.batch_get(list(shared))] if shared else []
     current = [c for c in found if shared.get((connection_pk(c.owner, c.name), "CONN")) == c.connection_id]
-    return sorted(current, key=lambda c: (c.owner, c.name))
+    return sorted(current, key=lambda c: (c.owner, c.name)), cursors.plain_key(last)
 
 
 def update(

@@ -50,23 +50,26 @@ class FixtureUpload:
     multipart_id: str | None
 
 
-def list_objects(bucket: str, prefix: str, limit: int, s3: Any = None) -> tuple[list[StoredObject], bool]:
-    """Up to `limit` objects under `prefix`, in key order, and whether more matched."""
+def list_objects(
+    bucket: str, prefix: str, limit: int, start_after: str | None = None, s3: Any = None
+) -> tuple[list[StoredObject], bool]:
+    """Up to `limit` (at most 1000) objects under `prefix` after `start_after`, in key order, from one
+    ListObjectsV2 call; and whether more matched."""
     s3 = s3 or client("s3")
-    found: list[StoredObject] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for entry in page.get("Contents", []):
-            if len(found) == limit:
-                return found, True
-            found.append(
-                StoredObject(
-                    key=entry["Key"],
-                    size=int(entry["Size"]),
-                    etag=str(entry.get("ETag", "")).strip('"'),
-                    last_modified=entry["LastModified"],
-                )
-            )
-    return found, False
+    request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": min(limit, 1000)}
+    if start_after:
+        request["StartAfter"] = start_after
+    page = s3.list_objects_v2(**request)
+    found = [
+        StoredObject(
+            key=entry["Key"],
+            size=int(entry["Size"]),
+            etag=str(entry.get("ETag", "")).strip('"'),
+            last_modified=entry["LastModified"],
+        )
+        for entry in page.get("Contents", [])
+    ]
+    return found, bool(page.get("IsTruncated"))
 
 
 _COPY_PART_BYTES = 1024**3  # parts of a multipart copy

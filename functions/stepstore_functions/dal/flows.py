@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
+from stepstore_functions.dal import cursors
 from stepstore_functions.dal.tables import (
     FlowItem,
     StepItem,
+    StepOrderItem,
     flow_pk,
     is_condition_failure,
     lost_a_race,
@@ -68,23 +70,54 @@ def _remember(owner: str, flow_id: str, step: Step) -> None:
     _POSITIONS[(owner, flow_id, step.name)] = (step.position, step.previous)
 
 
-def get_flow(owner: str, flow_id: str) -> Flow | None:
+def _order_sk(position: int) -> str:
+    return f"POS#{position:05d}"
+
+
+def get_flow(
+    owner: str, flow_id: str, limit: int, cursor: str | None = None
+) -> tuple[Flow, str | None] | None:
+    """The flow with one page of its steps in order (`limit` of them after `cursor`), and the next cursor.
+
+    The steps' order items are one key-range query; the steps themselves one consistent batch read.
+    """
     pk = flow_pk(owner, flow_id)
+    start = cursors.decode_key(cursor, "steps", {"pk": pk}, {"sk": "POS#"})
     try:
         flow = FlowItem.get(pk, "FLOW", consistent_read=True)
     except DoesNotExist:
         return None
+    order, last = cursors.query_page(
+        StepOrderItem,
+        StepOrderItem.query,
+        limit,
+        start,
+        hash_key=pk,
+        range_key_condition=StepOrderItem.sk.startswith("POS#"),
+        consistent_read=True,
+    )
+    keys = [(pk, f"STEP#{item.name}") for item in order]
     steps = sorted(
-        (_step(i) for i in StepItem.query(pk, StepItem.sk.startswith("STEP#"), consistent_read=True)),
+        (_step(i) for i in StepItem.batch_get(keys, consistent_read=True)) if keys else (),
         key=lambda s: s.position,
     )
-    return Flow(
+    found = Flow(
         owner=owner,
         flow_id=flow_id,
         current_step=flow.current_step,
         steps=tuple(steps),
         created_at=flow.created_at,
     )
+    return found, cursors.encode_key("steps", last)
+
+
+def current_step_name(owner: str, flow_id: str) -> tuple[bool, str | None]:
+    """(whether the flow exists, its current step's name)."""
+    try:
+        flow = FlowItem.get(flow_pk(owner, flow_id), "FLOW", consistent_read=True)
+    except DoesNotExist:
+        return False, None
+    return True, flow.current_step
 
 
 def list_flows(owner: str, limit: int, after: tuple[str, str] | None = None) -> list[FlowSummary]:
@@ -176,6 +209,10 @@ def ensure_step(owner: str, flow_id: str, step_name: str) -> Step:
                         condition=FlowItem.step_count == position,
                     )
                 tx.save(step, condition=StepItem.pk.does_not_exist())
+                tx.save(
+                    StepOrderItem(pk=pk, sk=_order_sk(position), name=step_name),
+                    condition=StepOrderItem.pk.does_not_exist(),
+                )
             created = _step(step)
             _remember(owner, flow_id, created)
             return created

@@ -6,14 +6,30 @@ from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
+from stepstore_functions.dal import cursors
 from stepstore_functions.dal.tables import OutputItem, UploadItem, flow_pk, utcnow
-from stepstore_functions.models.domain import DataFormat, OutputKind, OutputPointer, PendingUpload
+from stepstore_functions.models.domain import (
+    DataFormat,
+    OutputKind,
+    OutputPointer,
+    PendingUpload,
+    is_valid_name,
+)
 
 _POSITION_DIGITS = 5
 
 
 def _sort_key(name: str, position: int) -> str:
     return f"OUT#{name}#{position:0{_POSITION_DIGITS}d}"
+
+
+def _step_sort_key(name: str, position: int) -> str:
+    # A copy of each pointer keyed by producer first, so that a step's out-link is one key range.
+    return f"BYSTEP#{position:0{_POSITION_DIGITS}d}#{name}"
+
+
+def _step_prefix(position: int) -> str:
+    return f"BYSTEP#{position:0{_POSITION_DIGITS}d}#"
 
 
 def _pointer(flow_id: str, item: OutputItem) -> OutputPointer:
@@ -55,12 +71,16 @@ def put_pointer(owner: str, pointer: OutputPointer) -> OutputPointer | None:
         pk, sk, attributes=item.serialize(), return_values="ALL_OLD"
     )
     old = response.get("Attributes")
+    # The out-link's listing copy; written second, so a listed output always has its pointer.
+    item.sk = _step_sort_key(pointer.name, pointer.position)
+    item.save()
     return _pointer(pointer.flow_id, OutputItem.from_raw_data(old)) if old else None
 
 
 def delete_pointer(owner: str, flow_id: str, name: str, position: int) -> OutputPointer | None:
     """Remove the output `name` of the step at `position`; returns what was there."""
     pk, sk = flow_pk(owner, flow_id), _sort_key(name, position)
+    OutputItem._get_connection().delete_item(pk, _step_sort_key(name, position))
     old = OutputItem._get_connection().delete_item(pk, sk, return_values="ALL_OLD").get("Attributes")
     return _pointer(flow_id, OutputItem.from_raw_data(old)) if old else None
 
@@ -89,16 +109,50 @@ def get_in_link(owner: str, flow_id: str, name: str, position: int) -> OutputPoi
     return _pointer(flow_id, item) if item is not None else None
 
 
-def list_in_link(owner: str, flow_id: str, position: int) -> dict[str, str]:
-    """Every output name on the in-link of the step at `position`, with the step that produced it."""
+def list_in_link(
+    owner: str, flow_id: str, position: int, limit: int, cursor: str | None = None
+) -> tuple[dict[str, str], str | None]:
+    """One page of the names on the in-link of the step at `position`, with the step that produced
+    each, and the cursor of the next page.
+
+    Pointers sort by name, then producer; a page reads `limit` of them. A name whose pointers run
+    past the page is settled by one more read (its latest producer before `position`), and the next
+    page starts after that name, so no name is listed twice and each request reads one page.
+    """
+    scope = "inputs"
+    after = cursors.decode(cursor, scope)
+    pk = flow_pk(owner, flow_id)
+    if after is None:
+        condition = OutputItem.sk.startswith("OUT#")
+    else:
+        name = after.get("after") if set(after) == {"after"} else None
+        if not isinstance(name, str) or not is_valid_name(name):
+            raise cursors.bad_cursor(scope)
+        # '$' sorts right after '#' and no name contains it: every pointer of later names, none of this one.
+        condition = OutputItem.sk.between(f"OUT#{name}$", "OUT$")
+    items, last = cursors.query_page(
+        OutputItem,
+        OutputItem.query,
+        limit,
+        None,
+        hash_key=pk,
+        range_key_condition=condition,
+        consistent_read=True,
+    )
     winners: dict[str, tuple[int, str]] = {}
-    for item in OutputItem.query(
-        flow_pk(owner, flow_id), OutputItem.sk.startswith("OUT#"), consistent_read=True
-    ):
+    for item in items:
         item_position = int(item.position)
         if item_position < position and item_position >= winners.get(item.name, (-1, ""))[0]:
             winners[item.name] = (item_position, item.producer_step)
-    return {name: producer for name, (_, producer) in sorted(winners.items())}
+    next_cursor = None
+    if last is not None and items:
+        cut = items[-1].name
+        winners.pop(cut, None)
+        settled = get_in_link(owner, flow_id, cut, position)
+        if settled is not None:
+            winners[cut] = (settled.position, settled.producer_step)
+        next_cursor = cursors.encode(scope, {"after": cut})
+    return {name: producer for name, (_, producer) in sorted(winners.items())}, next_cursor
 
 
 def create_upload(upload: PendingUpload, ttl_seconds: int) -> None:
@@ -149,7 +203,20 @@ def delete_upload(upload_id: str) -> None:
     UploadItem(pk=f"UPLOAD#{upload_id}", sk="UPLOAD").delete()
 
 
-def list_out_link(owner: str, flow_id: str, position: int) -> list[OutputPointer]:
-    """Every output the step at `position` saved, by name."""
-    items = OutputItem.query(flow_pk(owner, flow_id), OutputItem.sk.startswith("OUT#"), consistent_read=True)
-    return sorted((_pointer(flow_id, i) for i in items if int(i.position) == position), key=lambda p: p.name)
+def list_out_link(
+    owner: str, flow_id: str, position: int, limit: int, cursor: str | None = None
+) -> tuple[list[OutputPointer], str | None]:
+    """One page of the outputs the step at `position` saved, by name, and the next page's cursor."""
+    pk = flow_pk(owner, flow_id)
+    prefix = _step_prefix(position)
+    start = cursors.decode_key(cursor, "outputs", {"pk": pk}, {"sk": prefix})
+    items, last = cursors.query_page(
+        OutputItem,
+        OutputItem.query,
+        limit,
+        start,
+        hash_key=pk,
+        range_key_condition=OutputItem.sk.startswith(prefix),
+        consistent_read=True,
+    )
+    return [_pointer(flow_id, i) for i in items], cursors.encode_key("outputs", last)

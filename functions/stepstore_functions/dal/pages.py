@@ -281,6 +281,20 @@ def put_value(owner: str, flow_id: str, step_name: str, value: StoredValue) -> S
 # Future elements and actions
 
 
+def future_element_ids(owner: str, flow_id: str, step_name: str, most: int) -> list[str]:
+    """Ids of the future elements registered for the step (at most `most` are read)."""
+    prefix = _sk(step_name, "FUTURE#")
+    items = FutureElementItem.query(
+        flow_pk(owner, flow_id),
+        FutureElementItem.sk.startswith(prefix),
+        consistent_read=True,
+        limit=most,
+        page_size=most,
+        attributes_to_get=["sk"],
+    )
+    return [item.sk[len(prefix) :] for item in items]
+
+
 def put_future_element(owner: str, flow_id: str, step_name: str, element: dict[str, Any]) -> None:
     FutureElementItem(
         pk=flow_pk(owner, flow_id),

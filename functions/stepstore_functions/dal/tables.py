@@ -56,7 +56,8 @@ class _MetadataModel(Model):
 
 
 class UserItem(_MetadataModel):
-    """pk=USER#<name>, sk=USER."""
+    """pk=USER#<name>, sk=USER; gsi1 USERS / <name> lists users by name. A removed user stays as a
+    tombstone (`removed_at`), so that its name, which still owns its flows and assets, is never reused."""
 
     class Meta(_MetadataModel.Meta):
         pass
@@ -64,10 +65,19 @@ class UserItem(_MetadataModel):
     name = UnicodeAttribute()
     role = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    removed_at = UTCDateTimeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_name = ByGsi1()
 
 
 class TokenItem(_MetadataModel):
-    """pk=TOKEN#<sha256 of the token>, sk=TOKEN. The token itself is never stored."""
+    """pk=TOKEN#<sha256 of the token>, sk=TOKEN. The token itself is never stored.
+
+    gsi1 TOKENS#<user> / <token id> lists a user's tokens; the id is the hash's first 16 hex digits
+    (nothing to guess the token by). `expires_at` is the table's TTL attribute: DynamoDB removes an
+    expired token in time, and authentication refuses it from the moment it expires.
+    """
 
     class Meta(_MetadataModel.Meta):
         pass
@@ -75,6 +85,11 @@ class TokenItem(_MetadataModel):
     user = UnicodeAttribute()
     role = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
+    token_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_user = ByGsi1()
 
 
 class FlowItem(_MetadataModel):
@@ -109,6 +124,15 @@ class StepItem(_MetadataModel):
     page_version = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute(default_for_new=utcnow)
     updated_at = UTCDateTimeAttribute(default_for_new=utcnow)
+
+
+class StepOrderItem(_MetadataModel):
+    """pk=FLOW#<owner>#<flow_id>, sk=POS#<position, 5 digits>: the flow's steps in order, to page through."""
+
+    class Meta(_MetadataModel.Meta):
+        pass
+
+    name = UnicodeAttribute()
 
 
 class UploadItem(_MetadataModel):
@@ -154,7 +178,7 @@ class OutputItem(Model):
 
 # Item shapes register here (other dal modules too, with the decorator below) so that
 # bind_tables() points every one of them at this deployment's tables.
-METADATA_MODELS: list[type[Model]] = [UserItem, TokenItem, FlowItem, StepItem, UploadItem]
+METADATA_MODELS: list[type[Model]] = [UserItem, TokenItem, FlowItem, StepItem, StepOrderItem, UploadItem]
 LINKS_MODELS: list[type[Model]] = [OutputItem]
 
 

@@ -10,7 +10,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from stepstore_functions.handlers.context import path_value, request_actor
 from stepstore_functions.logic import assets
-from stepstore_functions.models.api import PartUrls, PartUrlsRequest, UploadTicket
+from stepstore_functions.models.api import (
+    DEFAULT_PAGE,
+    CursorQuery,
+    LimitQuery,
+    PartUrls,
+    PartUrlsRequest,
+    UploadTicket,
+)
 from stepstore_functions.models.assets import (
     AssetCommit,
     AssetDeleted,
@@ -103,17 +110,23 @@ def commit_upload(upload_id: str, body: AssetCommit) -> AssetOut:
     return asset_out(record)
 
 
-@router.get("/assets", summary="Current versions of the assets the caller owns or was shared, newest first")
+@router.get(
+    "/assets",
+    summary="Current versions of the assets the caller owns (newest first), then of those shared with them",
+)
 def list_assets(
     label: Annotated[str | None, Query(max_length=256)] = None,
     type: Annotated[AssetType | None, Query()] = None,
     name: Annotated[str | None, Query(max_length=256)] = None,
     asset_id: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    limit: LimitQuery = DEFAULT_PAGE,
+    cursor: CursorQuery = None,
     owner: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AssetList:
-    found = assets.list_assets(request_actor(router), label, type, name, asset_id, limit, owner)
-    return AssetList(assets=[asset_out(r.record, r.url) for r in found])
+    found, after = assets.list_assets(
+        request_actor(router), label, type, name, asset_id, limit, cursor, owner
+    )
+    return AssetList(assets=[asset_out(r.record, r.url) for r in found], next=after)
 
 
 @router.get(
@@ -139,11 +152,10 @@ def get_asset(asset_id: str) -> AssetOut:
     return asset_out(found.record, found.url)
 
 
-@router.get("/assets/<asset_id>/versions", summary="Every version of an asset, newest first")
-def list_versions(asset_id: str) -> AssetList:
-    return AssetList(
-        assets=[asset_out(r) for r in assets.list_versions(request_actor(router), path_value(asset_id))]
-    )
+@router.get("/assets/<asset_id>/versions", summary="An asset's versions, newest first, one page at a time")
+def list_versions(asset_id: str, limit: LimitQuery = DEFAULT_PAGE, cursor: CursorQuery = None) -> AssetList:
+    found, after = assets.list_versions(request_actor(router), path_value(asset_id), limit, cursor)
+    return AssetList(assets=[asset_out(r) for r in found], next=after)
 
 
 @router.get("/assets/<asset_id>/versions/<version>", summary="One version of an asset, with a download URL")
@@ -160,11 +172,12 @@ def delete_asset(asset_id: str) -> AssetDeleted:
     return AssetDeleted(asset_id=asset, versions=assets.delete_asset(request_actor(router), asset))
 
 
-@router.get("/assets/<asset_id>/shares", summary="Who an asset is shared with (owner only)")
-def list_shares(asset_id: str) -> ShareList:
-    return ShareList(
-        shares=[share_out(s) for s in assets.list_shares(request_actor(router), path_value(asset_id))]
-    )
+@router.get(
+    "/assets/<asset_id>/shares", summary="Who an asset is shared with, one page at a time (owner only)"
+)
+def list_shares(asset_id: str, limit: LimitQuery = DEFAULT_PAGE, cursor: CursorQuery = None) -> ShareList:
+    found, after = assets.list_shares(request_actor(router), path_value(asset_id), limit, cursor)
+    return ShareList(shares=[share_out(s) for s in found], next=after)
 
 
 @router.put("/assets/<asset_id>/shares/<user>", summary="Share an asset with a user, read-only (owner only)")
@@ -177,4 +190,5 @@ def unshare_asset(asset_id: str, user: str) -> ShareList:
     actor = request_actor(router)
     asset = path_value(asset_id)
     assets.unshare_asset(actor, asset, path_value(user))
-    return ShareList(shares=[share_out(s) for s in assets.list_shares(actor, asset)])
+    found, after = assets.list_shares(actor, asset)
+    return ShareList(shares=[share_out(s) for s in found], next=after)

@@ -37,7 +37,7 @@ def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext
         metrics.add_metric(name="TokenRejected", unit=MetricUnit.Count, value=1)
         logger.info("token rejected")
         raise Exception(UNAUTHORIZED)
-    user, role = found
+    user, role, expires_at = found
     arn = parse_api_gateway_arn(event.method_arn)
     policy = APIGatewayAuthorizerResponse(
         principal_id=user,
@@ -45,7 +45,12 @@ def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context={"principal": user, "role": role.value},
+        # The expiry travels with the cached answer, so the API refuses an expired token at once.
+        context={
+            "principal": user,
+            "role": role.value,
+            **({"expires_at": str(expires_at.timestamp())} if expires_at else {}),
+        },
     )
     # The answer is cached per token by API Gateway, so it must cover every route, not just this one.
     policy.allow_all_routes()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from stepstore_functions.handlers.context import path_value, request_actor
+from stepstore_functions.handlers.context import not_stored, path_value, request_actor
 from stepstore_functions.logic import connections
+from stepstore_functions.models.api import DEFAULT_PAGE, CursorQuery, LimitQuery
 from stepstore_functions.models.connections import (
     Connection,
     ConnectionCreate,
@@ -65,13 +66,13 @@ def create_connection(body: ConnectionCreate) -> ConnectionOut:
 
 
 @router.get(
-    "/connections", summary="The caller's connections and those shared with the caller (no credentials)"
+    "/connections",
+    summary="The caller's connections, then those shared with them, one page at a time (no credentials)",
 )
-def list_connections() -> ConnectionList:
+def list_connections(limit: LimitQuery = DEFAULT_PAGE, cursor: CursorQuery = None) -> ConnectionList:
     actor = request_actor(router)
-    return ConnectionList(
-        connections=[connection_out(c, actor.user) for c in connections.list_connections(actor)]
-    )
+    found, after = connections.list_connections(actor, limit, cursor)
+    return ConnectionList(connections=[connection_out(c, actor.user) for c in found], next=after)
 
 
 @router.get("/connections/<name>", summary="One connection, without its credentials")
@@ -98,8 +99,10 @@ def delete_connection(name: str) -> None:
     "/connections/<name>/credentials",
     summary="A connection's credentials: for its owner and the users it is shared with only",
 )
-def get_credentials(name: str, owner: OwnerQuery = None) -> ConnectionCredentials:
-    return credentials_out(*connections.read_credentials(request_actor(router), path_value(name), owner))
+def get_credentials(name: str, owner: OwnerQuery = None) -> Response[ConnectionCredentials]:
+    return not_stored(
+        credentials_out(*connections.read_credentials(request_actor(router), path_value(name), owner))
+    )
 
 
 @router.put("/connections/<name>/shares/<user>", summary="Share the caller's connection with a user")
@@ -127,7 +130,7 @@ def get_connection_by_id(connection_id: str) -> ConnectionOut:
 @router.get(
     "/connection-ids/<connection_id>/credentials", summary="A connection's credentials, found by its id"
 )
-def get_credentials_by_id(connection_id: str) -> ConnectionCredentials:
-    return credentials_out(
-        *connections.read_credentials_by_id(request_actor(router), path_value(connection_id))
+def get_credentials_by_id(connection_id: str) -> Response[ConnectionCredentials]:
+    return not_stored(
+        credentials_out(*connections.read_credentials_by_id(request_actor(router), path_value(connection_id)))
     )

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from stepstore_functions.handlers.context import path_value, request_actor
 from stepstore_functions.logic import fixtures
+from stepstore_functions.models.api import MAX_PAGE, CursorQuery, LimitQuery
 from stepstore_functions.models.fixtures import (
     FixtureCommit,
     FixtureList,
@@ -32,18 +33,20 @@ def download_out(found: fixtures.Download) -> ObjectDownload:
     )
 
 
-@router.get("/fixtures", summary="Fixture keys under fixture/{prefix}, in key order")
+@router.get("/fixtures", summary="Fixture keys under fixture/{prefix}, in key order, one page at a time")
 def list_fixtures(
     prefix: Annotated[str | None, Query(max_length=1024)] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    limit: LimitQuery = MAX_PAGE,
+    cursor: CursorQuery = None,
 ) -> FixtureList:
-    full, found, truncated = fixtures.list_fixtures(request_actor(router), prefix, limit)
+    full, found, after = fixtures.list_fixtures(request_actor(router), prefix, limit, cursor)
     return FixtureList(
         prefix=full,
         fixtures=[
             FixtureOut(key=o.key, size=o.size, etag=o.etag, last_modified=o.last_modified) for o in found
         ],
-        truncated=truncated,
+        truncated=after is not None,
+        next=after,
     )
 
 

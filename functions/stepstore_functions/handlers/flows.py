@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from stepstore_functions.handlers.context import path_value, request_actor
 from stepstore_functions.logic import flows
 from stepstore_functions.models.api import (
+    DEFAULT_PAGE,
+    CursorQuery,
     FlowList,
     FlowOut,
     FlowSummary,
+    LimitQuery,
     ProgressUpdate,
     StatusUpdate,
     StepOut,
@@ -35,13 +35,14 @@ def step_out(step: Step) -> StepOut:
     )
 
 
-def flow_out(flow: Flow) -> FlowOut:
+def flow_out(flow: Flow, after: str | None = None) -> FlowOut:
     return FlowOut(
         flow_id=flow.flow_id,
         owner=flow.owner,
         current_step=flow.current_step,
         steps=[step_out(s) for s in flow.steps],
         created_at=flow.created_at,
+        next=after,
     )
 
 
@@ -71,9 +72,13 @@ def flow_summary(row: flows.ListedFlow) -> FlowSummary:
     return summary
 
 
-@router.get("/flows/<flow_id>", summary="A flow's status: every step's status, progress and message")
-def get_flow(flow_id: str) -> FlowOut:
-    return flow_out(flows.get_flow(request_actor(router), path_value(flow_id)))
+@router.get(
+    "/flows/<flow_id>",
+    summary="A flow's status: its steps in order (one page: follow `next`), each with status and progress",
+)
+def get_flow(flow_id: str, limit: LimitQuery = DEFAULT_PAGE, cursor: CursorQuery = None) -> FlowOut:
+    flow, after = flows.get_flow(request_actor(router), path_value(flow_id), limit, cursor)
+    return flow_out(flow, after)
 
 
 @router.get("/flows/<flow_id>/current-step", summary="The flow's current step")

@@ -7,9 +7,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from stepstore_functions.handlers.context import path_value, request_actor
 from stepstore_functions.logic import outputs
 from stepstore_functions.models.api import (
+    DEFAULT_PAGE,
     CommitUpload,
+    CursorQuery,
     InlineOutput,
     InputList,
+    LimitQuery,
     OutputList,
     OutputOut,
     PartUrls,
@@ -112,18 +115,26 @@ def read_output(flow_id: str, step_name: str, name: str) -> OutputOut:
     return output_out(found.pointer, found.url)
 
 
-@router.get(f"{STEP}/outputs", summary="Every output on this step's out-link")
-def list_outputs(flow_id: str, step_name: str) -> OutputList:
-    found = outputs.list_outputs(request_actor(router), path_value(flow_id), path_value(step_name))
-    return OutputList(outputs=[output_out(p) for p in found])
-
-
-@router.get(f"{STEP}/inputs", summary="Every name on this step's in-link and the step that produced it")
-def list_inputs(flow_id: str, step_name: str) -> InputList:
-    step = path_value(step_name)
-    return InputList(
-        step_name=step, inputs=outputs.list_inputs(request_actor(router), path_value(flow_id), step)
+@router.get(f"{STEP}/outputs", summary="The outputs on this step's out-link, by name, one page at a time")
+def list_outputs(
+    flow_id: str, step_name: str, limit: LimitQuery = DEFAULT_PAGE, cursor: CursorQuery = None
+) -> OutputList:
+    found, after = outputs.list_outputs(
+        request_actor(router), path_value(flow_id), path_value(step_name), limit, cursor
     )
+    return OutputList(outputs=[output_out(p) for p in found], next=after)
+
+
+@router.get(
+    f"{STEP}/inputs",
+    summary="The names on this step's in-link and the step that produced each, one page at a time",
+)
+def list_inputs(
+    flow_id: str, step_name: str, limit: LimitQuery = DEFAULT_PAGE, cursor: CursorQuery = None
+) -> InputList:
+    step = path_value(step_name)
+    found, after = outputs.list_inputs(request_actor(router), path_value(flow_id), step, limit, cursor)
+    return InputList(step_name=step, inputs=found, next=after)
 
 
 @router.get(

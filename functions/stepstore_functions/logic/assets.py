@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from stepstore_functions.dal import assets as asset_store
+from stepstore_functions.dal import cursors
 from stepstore_functions.dal.blobs import BlobStore
+from stepstore_functions.dal.cursors import page_size
 from stepstore_functions.logic.uploads import Ticket, declared, more_part_urls, open_upload, verify_upload
 from stepstore_functions.models.assets import (
     MAX_LINKS,
@@ -24,8 +26,6 @@ from stepstore_functions.models.assets import (
 from stepstore_functions.models.domain import Actor, valid_user_name
 from stepstore_functions.models.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from stepstore_functions.settings import get_settings
-
-MAX_LISTED_ASSETS = 1000
 
 
 @dataclass(frozen=True)
@@ -224,10 +224,12 @@ def get_asset_by_id(actor: Actor, asset_id: str, version: int | None = None) -> 
     return _readable(found)
 
 
-def list_versions(actor: Actor, asset_id: str) -> list[AssetVersion]:
-    """Every version of the asset, newest first."""
+def list_versions(
+    actor: Actor, asset_id: str, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[AssetVersion], str | None]:
+    """One page of the asset's versions, newest first, and the next page's cursor."""
     _visible_head(actor, asset_id)
-    return asset_store.versions(asset_id)
+    return asset_store.versions_page(asset_id, page_size(limit), cursor)
 
 
 def _candidate_heads(
@@ -284,22 +286,66 @@ def list_assets(
     asset_type: AssetType | None = None,
     name: str | None = None,
     asset_id: str | None = None,
-    limit: int = MAX_LISTED_ASSETS,
+    limit: int | None = None,
+    cursor: str | None = None,
     owner: str | None = None,
-) -> list[ReadableAsset]:
-    """The current version of every asset the actor owns or was shared that matches, newest first.
+) -> tuple[list[ReadableAsset], str | None]:
+    """One page of the current versions of the assets the actor may read that match, and the next cursor.
 
-    Each with a download URL (presigning is local signing, no request), so a client can load them all.
-    An asset_id the actor may not read simply matches nothing. A shared asset with the type and label
-    of one of the actor's own is listed only when `owner` names its owner.
+    The actor's own assets come first (newest first), then those shared with them; each page is one
+    index query, so a page may hold fewer than `limit` assets and still not be the last. Each with a
+    download URL (presigning is local signing, no request). An asset_id the actor may not read simply
+    matches nothing. A shared asset with the type and label of one of the actor's own is listed only
+    when `owner` names its owner.
     """
-    try:
-        own, shared = _candidate_heads(actor, label, asset_type, name, asset_id, owner)
-    except NotFoundError:
-        return []
-    matching = [h for h in own + shared if name is None or h.draft.name == name]
-    matching.sort(key=lambda h: h.created_at, reverse=True)
-    return [_readable(h) for h in matching[: min(max(limit, 1), MAX_LISTED_ASSETS)]]
+    size = page_size(limit)
+    if owner is not None:
+        valid_user_name("owner", owner)
+
+    def matches(head: AssetVersion) -> bool:
+        return (
+            (label is None or head.draft.label == label)
+            and (asset_type is None or head.draft.asset_type is asset_type)
+            and (name is None or head.draft.name == name)
+            and (owner is None or head.owner == owner)
+        )
+
+    if asset_id is not None:
+        if cursor is not None:
+            raise cursors.bad_cursor("assets")
+        try:
+            head = _visible_head(actor, asset_id)
+        except NotFoundError:
+            return [], None
+        return ([_readable(head)] if matches(head) else []), None
+    position = cursors.decode(cursor, "assets") or {"phase": "own", "key": None}
+    phase, key = position.get("phase"), position.get("key")
+    if phase not in ("own", "shared") or set(position) != {"phase", "key"}:
+        raise cursors.bad_cursor("assets")
+    found: list[AssetVersion] = []
+    if phase == "own" and owner is not None and owner != actor.user:
+        phase, key = "shared", None  # only others' assets are asked for
+    if phase == "own":
+        heads, last = asset_store.owned_page(actor.user, asset_type, label, name, size, key)
+        found = [h for h in heads if matches(h)]
+        if last is not None:
+            return [_readable(h) for h in found], cursors.encode("assets", {"phase": "own", "key": last})
+        if owner == actor.user:
+            return [_readable(h) for h in found], None
+        size -= len(heads)
+        if size <= 0:
+            return [_readable(h) for h in found], cursors.encode("assets", {"phase": "shared", "key": None})
+        key = None
+    shared_ids, last = asset_store.shared_page(actor.user, asset_type, label, size, key)
+    shared = [h for h in asset_store.get_heads(shared_ids) if h.owner != actor.user and matches(h)]
+    if owner is None:
+        # Sharing never changes what a user's own lookups return: a shared asset whose type and label
+        # the actor also holds is left out unless its owner is named.
+        held = asset_store.labels_held(actor.user, {(h.draft.asset_type, h.draft.label) for h in shared})
+        shared = [h for h in shared if (h.draft.asset_type, h.draft.label) not in held]
+    found += shared
+    after = cursors.encode("assets", {"phase": "shared", "key": last}) if last is not None else None
+    return [_readable(h) for h in found], after
 
 
 def find_asset(
@@ -404,6 +450,9 @@ def unshare_asset(actor: Actor, asset_id: str, grantee: str) -> None:
         raise NotFoundError(f"asset {asset_id} is not shared with {grantee!r}")
 
 
-def list_shares(actor: Actor, asset_id: str) -> list[AssetShare]:
+def list_shares(
+    actor: Actor, asset_id: str, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[AssetShare], str | None]:
+    """One page of who the asset is shared with, and the next page's cursor (owner only)."""
     _owned_head(actor, asset_id, "see who it is shared with")
-    return asset_store.shares_of(asset_id)
+    return asset_store.shares_page(asset_id, page_size(limit), cursor)

@@ -14,6 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 from stepstore_functions.dal import connections as connection_store
+from stepstore_functions.dal import cursors
+from stepstore_functions.dal.cursors import page_size
 from stepstore_functions.dal.secrets import SecretStore
 from stepstore_functions.models.connections import (
     MAX_CREDENTIAL_FIELDS,
@@ -23,9 +25,11 @@ from stepstore_functions.models.connections import (
     valid_connection_name,
 )
 from stepstore_functions.models.domain import Actor, valid_user_name
-from stepstore_functions.models.errors import InvalidInputError, NotFoundError
+from stepstore_functions.models.errors import ConflictError, InvalidInputError, NotFoundError
 from stepstore_functions.settings import get_settings
 
+# How many users one connection may be shared with.
+MAX_SHARES = 100
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
 _SQL_KINDS = frozenset(
     {
@@ -184,10 +188,29 @@ def _credentials_of(actor: Actor, connection: Connection) -> tuple[Connection, d
     return connection, credentials
 
 
-def list_connections(actor: Actor) -> list[Connection]:
-    """The actor's own connections (with whom each is shared), then those shared with the actor."""
-    owned = [_with_shares(c) for c in connection_store.list_owned(actor.user)]
-    return owned + connection_store.list_shared_with(actor.user)
+def list_connections(
+    actor: Actor, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[Connection], str | None]:
+    """One page of the actor's own connections (with whom each is shared), then of those shared with
+    the actor; and the next page's cursor."""
+    size = page_size(limit)
+    position = cursors.decode(cursor, "connections") or {"phase": "own", "key": None}
+    phase, key = position.get("phase"), position.get("key")
+    if phase not in ("own", "shared") or set(position) != {"phase", "key"}:
+        raise cursors.bad_cursor("connections")
+    found: list[Connection] = []
+    if phase == "own":
+        owned, last = connection_store.owned_page(actor.user, size, key)
+        found = [_with_shares(c) for c in owned]
+        if last is not None:
+            return found, cursors.encode("connections", {"phase": "own", "key": last})
+        size -= len(owned)
+        if size <= 0:
+            return found, cursors.encode("connections", {"phase": "shared", "key": None})
+        key = None
+    shared, last = connection_store.shared_page(actor.user, size, key)
+    after = cursors.encode("connections", {"phase": "shared", "key": last}) if last is not None else None
+    return found + shared, after
 
 
 def _own(actor: Actor, name: str) -> Connection:
@@ -216,6 +239,12 @@ def share_connection(actor: Actor, name: str, grantee: str) -> Connection:
         )
     # Whether `grantee` is a user is not checked: the answer must not tell users apart from names
     # nobody has (that would let anyone list the users). A share names a user name.
+    current = connection_store.shares(connection)
+    if len(current) >= MAX_SHARES and grantee not in current:
+        # Every read of the connection carries its shares: bounded, so every read is.
+        raise ConflictError(
+            f"connection {name!r} is shared with {len(current)} users, the most it may be; unshare one first"
+        )
     if not connection_store.share(connection, grantee):
         raise _not_found(actor.user, name)
     return _with_shares(_own(actor, name))

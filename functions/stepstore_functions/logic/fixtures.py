@@ -12,6 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from stepstore_functions.dal import cursors
 from stepstore_functions.dal import fixtures as fixture_store
 from stepstore_functions.dal.blobs import COMMITTED_TAGGING, BlobStore
 from stepstore_functions.dal.fixtures import FixtureUpload, StoredObject
@@ -22,7 +23,7 @@ from stepstore_functions.models.errors import ForbiddenError, InvalidInputError,
 from stepstore_functions.resources import FIXTURE_PREFIX
 from stepstore_functions.settings import get_settings
 
-MAX_LISTED = 10_000
+MAX_LISTED = 1000  # one ListObjectsV2 call
 MAX_KEY_CHARS = 1024
 STAGING_PREFIX = "staging/fixtures/"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -79,14 +80,23 @@ def fixture_key(key: str) -> str:
     return FIXTURE_PREFIX + relative
 
 
-def list_fixtures(actor: Actor, prefix: str | None, limit: int) -> tuple[str, list[StoredObject], bool]:
-    """Fixture keys under `fixture/{prefix}`, in key order, and whether more matched than `limit`."""
+def list_fixtures(
+    actor: Actor, prefix: str | None, limit: int, cursor: str | None = None
+) -> tuple[str, list[StoredObject], str | None]:
+    """One page of fixture keys under `fixture/{prefix}`, in key order, and the next page's cursor."""
     relative = check_relative_path("prefix", prefix or "")
     full = FIXTURE_PREFIX + relative
+    after = cursors.decode(cursor, "fixtures")
+    start = None
+    if after is not None:
+        start = after.get("after") if set(after) == {"after"} else None
+        if not isinstance(start, str) or not start.startswith(full) or len(start) > MAX_KEY_CHARS:
+            raise cursors.bad_cursor("fixtures")
     objects, truncated = fixture_store.list_objects(
-        get_settings().fixtures_bucket, full, min(max(limit, 1), MAX_LISTED)
+        get_settings().fixtures_bucket, full, min(max(limit, 1), MAX_LISTED), start
     )
-    return full, objects, truncated
+    next_cursor = cursors.encode("fixtures", {"after": objects[-1].key}) if truncated and objects else None
+    return full, objects, next_cursor
 
 
 def readable_buckets() -> frozenset[str]:

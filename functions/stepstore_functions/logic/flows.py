@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from stepstore_functions.dal import flows as flow_store
+from stepstore_functions.dal.cursors import page_size
 from stepstore_functions.models.domain import Actor, Flow, FlowSummary, Step, StepStatus, valid_name
 from stepstore_functions.models.errors import InvalidInputError, NotFoundError
 
@@ -45,18 +46,24 @@ def step_position(actor: Actor, flow_id: str, step_name: str) -> int:
     return step_link(actor, flow_id, step_name)[0]
 
 
-def get_flow(actor: Actor, flow_id: str) -> Flow:
+def get_flow(
+    actor: Actor, flow_id: str, limit: int | None = None, cursor: str | None = None
+) -> tuple[Flow, str | None]:
+    """The flow with one page of its steps, in order, and the cursor of the next page (None: no more)."""
     # Another user's flow id resolves in the actor's own namespace, so nothing about it is disclosed.
     valid_name("flow_id", flow_id)
-    flow = flow_store.get_flow(actor.user, flow_id)
-    if flow is None:
+    found = flow_store.get_flow(actor.user, flow_id, page_size(limit), cursor)
+    if found is None:
         raise NotFoundError(f"flow {flow_id!r} not found")
-    return flow
+    return found
 
 
 def current_step(actor: Actor, flow_id: str) -> Step:
-    flow = get_flow(actor, flow_id)
-    step = flow.step(flow.current_step) if flow.current_step else None
+    valid_name("flow_id", flow_id)
+    exists, name = flow_store.current_step_name(actor.user, flow_id)
+    if not exists:
+        raise NotFoundError(f"flow {flow_id!r} not found")
+    step = flow_store.get_step(actor.user, flow_id, name) if name else None
     if step is None:
         raise NotFoundError(f"flow {flow_id!r} has no steps yet")
     return step

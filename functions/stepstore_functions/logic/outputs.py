@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from stepstore_functions.dal import outputs as output_store
 from stepstore_functions.dal import pages as page_store
 from stepstore_functions.dal.blobs import BlobStore
+from stepstore_functions.dal.cursors import page_size
 from stepstore_functions.dal.tables import utcnow
 from stepstore_functions.logic.flows import step_link, step_position
 from stepstore_functions.logic.uploads import Ticket, declared, more_part_urls, open_upload, verify_upload
@@ -248,8 +249,11 @@ def read_input(actor: Actor, flow_id: str, step_name: str, name: str) -> Readabl
     return _readable(pointer)
 
 
-def list_inputs(actor: Actor, flow_id: str, step_name: str) -> dict[str, str]:
-    return output_store.list_in_link(actor.user, flow_id, step_position(actor, flow_id, step_name))
+def list_inputs(
+    actor: Actor, flow_id: str, step_name: str, limit: int | None = None, cursor: str | None = None
+) -> tuple[dict[str, str], str | None]:
+    position = step_position(actor, flow_id, step_name)
+    return output_store.list_in_link(actor.user, flow_id, position, page_size(limit), cursor)
 
 
 def _readable(pointer: OutputPointer) -> ReadableOutput:
@@ -257,5 +261,8 @@ def _readable(pointer: OutputPointer) -> ReadableOutput:
     return ReadableOutput(pointer=pointer, url=url)
 
 
-def list_outputs(actor: Actor, flow_id: str, step_name: str) -> list[OutputPointer]:
-    return output_store.list_out_link(actor.user, flow_id, step_position(actor, flow_id, step_name))
+def list_outputs(
+    actor: Actor, flow_id: str, step_name: str, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[OutputPointer], str | None]:
+    position = step_position(actor, flow_id, step_name)
+    return output_store.list_out_link(actor.user, flow_id, position, page_size(limit), cursor)

@@ -49,6 +49,8 @@ from stepstore_functions.settings import get_settings
 
 INPUT_TYPES = frozenset({"data_source", "dropdown", "text_input", "numeric_range", "date_time_range"})
 SNIFF_BYTES = 64 * 1024
+# How many elements earlier steps may register for one step's page.
+MAX_FUTURE_ELEMENTS = 100
 JSON_FULL_CHECK_BYTES = 1024 * 1024
 _MAX_LISTED_OPTIONS = 20
 
@@ -750,5 +752,12 @@ def add_future_element(actor: Actor, flow_id: str, step_name: str, element: dict
         raise InvalidInputError(f"a future element is at most {MAX_INLINE_PAGE_BYTES} bytes", field="element")
     if element.get("type") in INPUT_TYPES and not element.get("input"):
         element = {**element, "input": True}
+    # Every read of the step's page carries its future elements: bounded, so every read is.
+    registered = page_store.future_element_ids(actor.user, flow_id, step_name, MAX_FUTURE_ELEMENTS)
+    if len(registered) >= MAX_FUTURE_ELEMENTS and str(element["id"]) not in registered:
+        raise ConflictError(
+            f"step {step_name!r} of flow {flow_id!r} has {MAX_FUTURE_ELEMENTS} future elements, "
+            "the most a step may have"
+        )
     page_store.put_future_element(actor.user, flow_id, step_name, element)
     return str(element["id"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from stepstore_functions.models.domain import DataFormat, OutputKind, Role, StepStatus
@@ -16,6 +17,17 @@ MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 
 
+# Every list route reads one page: `limit` items at most (capped), after the opaque `cursor` that the
+# previous page returned as `next` (null on the last page). See dal/cursors.py.
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Items per page, at most {MAX_PAGE}.")]
+CursorQuery = Annotated[
+    str | None, Query(max_length=4096, description="The `next` of the previous page; omit for the first.")
+]
+NEXT_DESCRIPTION = "Pass as `cursor` to get the next page; null when this is the last page."
+
+
 class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -24,15 +36,59 @@ class Health(ApiModel):
     status: str = "ok"
 
 
+EXPIRES_DESCRIPTION = (
+    "Days until the token stops working (fractions allowed); omit for a token that lives until revoked."
+)
+
+
 class CreateUserRequest(ApiModel):
     name: str = Field(min_length=1, max_length=64)
     role: Role = Role.USER
+    expires_in_days: float | None = Field(default=None, gt=0, le=3650, description=EXPIRES_DESCRIPTION)
 
 
 class UserCreated(ApiModel):
     name: str
     role: Role
     token: str = Field(description="Shown once; only its hash is stored.")
+    expires_at: datetime | None = None
+
+
+class UserOut(ApiModel):
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class UserList(ApiModel):
+    users: list[UserOut]
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
+
+
+class UserRemoved(ApiModel):
+    name: str
+    tokens_revoked: int
+
+
+class TokenRequest(ApiModel):
+    expires_in_days: float | None = Field(default=None, gt=0, le=3650, description=EXPIRES_DESCRIPTION)
+
+
+class TokenOut(ApiModel):
+    token_id: str = Field(description="Names the token to revoke it; not the token itself.")
+    user: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="Shown once; only its hash is stored.")
+
+
+class TokenList(ApiModel):
+    tokens: list[TokenOut]
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class WhoAmI(ApiModel):
@@ -56,8 +112,9 @@ class FlowOut(ApiModel):
     flow_id: str
     owner: str
     current_step: str | None
-    steps: list[StepOut]
+    steps: list[StepOut] = Field(description="One page of the flow's steps, in order.")
     created_at: datetime
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class FlowSummary(ApiModel):
@@ -166,8 +223,10 @@ class OutputOut(ApiModel):
 
 class OutputList(ApiModel):
     outputs: list[OutputOut]
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class InputList(ApiModel):
     step_name: str
-    inputs: dict[str, str] = Field(description="Output name -> the step that produced it.")
+    inputs: dict[str, str] = Field(description="Output name -> the step that produced it (one page).")
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)

@@ -15,6 +15,7 @@ from stepstore_functions.models.api import (
     ETAG_PATTERN,
     MAX_PARTS,
     MIN_PART_BYTES,
+    NEXT_DESCRIPTION,
     UploadedPart,
 )
 from stepstore_functions.models.errors import InvalidInputError
@@ -180,6 +181,7 @@ class AssetOut(_ApiModel):
 
 class AssetList(_ApiModel):
     assets: list[AssetOut]
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class AssetDeleted(_ApiModel):
@@ -196,3 +198,4 @@ class ShareOut(_ApiModel):
 
 class ShareList(_ApiModel):
     shares: list[ShareOut]
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)

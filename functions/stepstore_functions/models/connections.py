@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from stepstore_functions.models.api import ApiModel
+from stepstore_functions.models.api import NEXT_DESCRIPTION, ApiModel
 from stepstore_functions.models.errors import InvalidInputError
 
 
@@ -107,6 +107,7 @@ class ConnectionOut(ApiModel):
 
 class ConnectionList(ApiModel):
     connections: list[ConnectionOut]
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class ConnectionCredentials(ApiModel):

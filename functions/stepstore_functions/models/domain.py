@@ -46,6 +46,10 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:@+()\-]{0,127}$")
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
 
 
+def is_valid_name(value: str) -> bool:
+    return isinstance(value, str) and bool(_NAME.match(value)) and value == value.strip()
+
+
 def valid_name(field: str, value: str) -> str:
     """Return `value` if it is a valid flow, step or output name, else raise naming `field`."""
     if not isinstance(value, str) or not _NAME.match(value) or value != value.strip():
@@ -84,6 +88,17 @@ class User:
     name: str
     role: Role
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as it may be shown: its id and dates, never the token or its hash."""
+
+    token_id: str
+    user: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,10 @@ class UnsupportedMediaTypeError(DomainError):
 class InvalidInputError(DomainError):
     status_code = 422
     kind = "invalid"
+
+
+class UnauthorizedError(DomainError):
+    """The token is no longer good (it expired after the authorizer's answer was cached)."""
+
+    status_code = 401
+    kind = "unauthorized"

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
-from stepstore_functions.models.api import MAX_PARTS, MIN_PART_BYTES, ApiModel, UploadTicket
+from stepstore_functions.models.api import MAX_PARTS, MIN_PART_BYTES, NEXT_DESCRIPTION, ApiModel, UploadTicket
 
 
 class FixtureOut(ApiModel):
@@ -19,7 +19,8 @@ class FixtureOut(ApiModel):
 class FixtureList(ApiModel):
     prefix: str
     fixtures: list[FixtureOut]
-    truncated: bool = Field(description="True when more keys matched than `limit`.")
+    truncated: bool = Field(description="True when more keys matched than this page holds.")
+    next: str | None = Field(default=None, description=NEXT_DESCRIPTION)
 
 
 class ObjectDownload(ApiModel):

@@ -113,6 +113,11 @@ class Gateway:
                 while len(self._cache) > self.cache_entries:
                     self._cache.popitem(last=False)
 
+    def forget_authorizations(self) -> None:
+        """Drop every cached authorizer answer: the next request with each token is authorized afresh."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def authorize(self, method: str, path: str, header: str | None) -> tuple[int, dict[str, Any] | None]:
         """(status, authorizer context): 401 without a valid token, 403 when the policy denies."""
         if not header:
@@ -318,10 +323,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             method, split.path, split.query, headers, body, self.client_address[0], authorizer
         )
         try:
-            return self.gateway.api.invoke(event)
+            response = self.gateway.api.invoke(event)
         except Exception:
             logger.exception("API function failed")
             return _refusal(502, "internal", "Internal server error")
+        if (
+            method == "DELETE"
+            and split.path.startswith("/users/")
+            and int(response.get("statusCode", 200)) < 400
+        ):
+            # A token was revoked or a user removed: unlike API Gateway (which keeps its answer for the
+            # authorizer TTL), the local gateway forgets every cached answer, so the change holds at once.
+            self.gateway.forget_authorizations()
+        return response
 
     def _send(self, response: dict[str, Any], **extra_headers: str) -> None:
         body = response.get("body") or ""
