@@ -170,7 +170,7 @@ def read_parquet(data: bytes, limits: UploadLimits, what: str) -> Any:
                 lengths = pc.take(pc.binary_length(chunk.dictionary), chunk.indices)
                 decoded += int(pc.sum(lengths).as_py() or 0)
         if decoded > limits.max_bytes:
-            raise limits.refuse_bytes(what, decoded, "decodes (Parquet dictionary pages) to")
+            raise limits.refuse_bytes(what, decoded, "declares (Parquet dictionary pages)")
     expanded = table.cast(
         pa.schema(
             [schema.field(f.name) if f.name in stringy else f for f in table.schema],
