@@ -49,7 +49,7 @@ class BucketSpec:
 # Browsers PUT and GET presigned URLs on buckets with `cors`, from the stage's allowed origins only
 # (the CDK app and the local stack both apply this rule; no cookies, so never '*').
 BUCKET_CORS_METHODS = ("GET", "PUT", "HEAD")
-BUCKET_CORS_ALLOWED_HEADERS = ("Content-Type", "Content-MD5", "x-amz-*")
+BUCKET_CORS_ALLOWED_HEADERS = ("Content-Type", "Content-MD5", "If-None-Match", "x-amz-tagging", "x-amz-*")
 BUCKET_CORS_EXPOSED_HEADERS = ("ETag",)
 BUCKET_CORS_MAX_AGE_SECONDS = 3000
 

@@ -75,6 +75,8 @@ class LocalStack:
         self.principals: Any = None  # stepstore.local.iam.Principals while IAM is enforced
         self.api_url = f"http://{host}:{self.port}"
         self.console_url = f"{self.api_url}/"
+        # The console this stack serves uploads to S3 from its own origin, so the buckets allow it.
+        self.allowed_origins = tuple(dict.fromkeys([*self.allowed_origins, self.api_url]))
         self.aws_endpoint_url = ""
         self.admin_token = ""
         self._moto: Any = None
