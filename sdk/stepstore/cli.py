@@ -36,12 +36,14 @@ def _local_up(args: argparse.Namespace) -> int:
             running.callback(events.stop, grace_seconds=0.5, unsubscribe=False)
         print(f"STEPSTORE_API_URL={stack.api_url}", flush=True)
         print(f"STEPSTORE_ADMIN_TOKEN={stack.admin_token}", flush=True)
-        print(
-            f"# web console: {stack.console_url} (sign in with a user's token)", file=sys.stderr, flush=True
-        )
+        # Scripts read the moto line as stderr's first line: it stays first.
         print(
             f"# AWS (moto) at {stack.aws_endpoint_url}; Ctrl-C stops, and the data goes with it",
             file=sys.stderr,
+            flush=True,
+        )
+        print(
+            f"# web console: {stack.console_url} (sign in with a user's token)", file=sys.stderr, flush=True
         )
         stopped.wait()
     # Stopped cleanly: the stack and its data are gone. Skip the interpreter's teardown (collecting

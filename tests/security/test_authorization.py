@@ -58,6 +58,7 @@ EXAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "FileUploadRequest": {"size": 3, "etag": ETAG},
     "FutureElementIn": {"element": {"id": "later1", "type": "RichText", "title": "later", "content": "x"}},
     "CreateUserRequest": {"name": "mallory-made"},
+    "TokenRequest": {"expires_in_days": 1},
     "AssetUploadRequest": {
         "type": "other",
         "label": "mine",
@@ -197,6 +198,7 @@ def world(stack) -> Iterator[World]:
         "element": "text",
         "file_name": "sales.csv",
         "element_id": "later1",
+        "token_id": "0123456789abcdef",
     }
     world.values["asset_upload_id"] = pending_asset_upload["upload_id"]
     world.values["connection_name"] = "alice-warehouse"
