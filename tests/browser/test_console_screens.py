@@ -23,7 +23,10 @@ def test_assets_list_filters_and_an_assets_versions_metadata_links_and_shares(co
     model = Model({"weights": [0.5, 0.25]}, "demand", metadata={"auc": 0.91, "trained_on": "sales 2026"})
     model.link_asset("training data", data)
     store.save_asset(model)
-    store.save_asset(Model({"weights": [0.6, 0.2]}, "demand", metadata={"auc": 0.93}), overwrite=True)
+    # The page shows the current version, and links belong to a version: the new one links the data too.
+    retrained = Model({"weights": [0.6, 0.2]}, "demand", metadata={"auc": 0.93})
+    retrained.link_asset("training data", data)
+    store.save_asset(retrained, overwrite=True)
     make_user.act_as(bob)
     StoreInterface("bobs", step_name="s").save_asset(Dataset(pd.DataFrame({"x": [1]}), "bob's data"))
     theirs = StoreInterface("bobs", step_name="s").get_asset("bob's data", "dataset")
